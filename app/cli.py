@@ -1,0 +1,61 @@
+"""The `dyadstudy` command line."""
+
+from typing import Annotated
+from uuid import UUID
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from app.config import get_settings
+from app.db.url import resolve_database_url
+
+cli = typer.Typer(help="dyadstudy: alliance and outcome data collection and analysis.", no_args_is_help=True)
+console = Console()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """Start the database if embedded, migrate, print where to look, and serve the API."""
+    from app.db.migrate import upgrade
+    from app.main import create_app
+
+    settings = get_settings()
+    url = resolve_database_url(settings)
+    if settings.migrate_on_start:
+        upgrade(url)
+    host, port = host or settings.host, port or settings.port
+    console.print(
+        f"[bold]dyadstudy[/] serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
+    )
+    app = create_app(settings.model_copy(update={"migrate_on_start": False}), database_url=url)
+    uvicorn.run(app, host=host, port=port, log_config=None)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the latest revision (alembic upgrade head)."""
+    from app.db.migrate import upgrade
+
+    upgrade(resolve_database_url(get_settings()))
+    console.print("schema at head")
+
+
+@cli.command("create-key")
+def create_key(
+    role: Annotated[str, typer.Option(help="admin, clinic or researcher")] = "admin",
+    label: Annotated[str, typer.Option(help="Who or what the key is for")] = "bootstrap",
+    site_id: Annotated[UUID | None, typer.Option(help="Site of a clinic key")] = None,
+) -> None:
+    """Create an API key and print it (shown once)."""
+    from app.bootstrap import create_key_directly
+
+    key = create_key_directly(resolve_database_url(get_settings()), role, label, site_id)
+    console.print(key, soft_wrap=True, highlight=False)
+
+
+def main() -> None:
+    cli()
