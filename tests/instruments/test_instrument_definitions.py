@@ -150,3 +150,10 @@ def test_k10_band_classification_of_prorated_totals() -> None:
     assert [abs_bands.classify(x) for x in (10, 15, 15.6, 16, 29.9, 30, 50, 9.9, 50.1)] == [
         "low", "low", "low", "moderate", "high", "very_high", "very_high", None, None
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("definition", list_builtins(), ids=lambda d: d.code)
+def test_json_round_trip(definition: InstrumentDefinition) -> None:
+    """Definitions survive being stored as JSON (e.g. a JSONB column) and read back."""
+    assert InstrumentDefinition.model_validate_json(definition.model_dump_json()) == definition
+    assert InstrumentDefinition.model_validate(json.loads(definition.model_dump_json())) == definition
