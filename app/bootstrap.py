@@ -6,12 +6,10 @@ from sqlalchemy.engine import URL
 
 from app.api_keys import service
 from app.api_keys.schemas import ApiKeyCreate
-from app.auth.principal import Principal
+from app.auth.principal import SYSTEM
 from app.db.engine import build_engine, build_sessionmaker
 from app.db.migrate import upgrade
 from app.models.enums import Role
-
-SYSTEM = Principal(key_id=uuid.UUID(int=0), role=Role.admin, site_id=None)
 
 
 def create_key_directly(url: URL, role: str, label: str, site_id: uuid.UUID | None) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.api_keys import service as key_service
 from app.api_keys.schemas import ApiKeyCreate
-from app.bootstrap import SYSTEM
+from app.auth.principal import SYSTEM
 from app.case_managers import service as cm_service
 from app.case_managers.schemas import CaseManagerCreate
 from app.dyads import service as dyad_service

@@ -11,6 +11,7 @@ from app.auth.principal import Principal, hash_key
 from app.core.errors import Conflict
 from app.core.pagination import PageParams
 from app.models import ApiKey
+from app.models.enums import AuditAction
 from app.sites.repository import SiteRepository
 
 KEY_PREFIX = "dys_"
@@ -23,7 +24,8 @@ def create(session: Session, principal: Principal, data: ApiKeyCreate) -> ApiKey
     row = ApiKeyRepository(session, principal).add(
         ApiKey(
             label=data.label, role=data.role, site_id=data.site_id, key_hash=hash_key(key), prefix=key[:12]
-        )
+        ),
+        AuditAction.key_create,
     )
     return ApiKeyCreated(**ApiKeyRead.model_validate(row).model_dump(), key=key)
 
@@ -38,4 +40,4 @@ def revoke(session: Session, principal: Principal, key_id: uuid.UUID) -> ApiKey:
     row = repo.get(key_id, for_update=True)
     if row.revoked_at is not None:
         raise Conflict(detail="The key is already revoked.")
-    return repo.update(row, {"revoked_at": datetime.now(UTC)})
+    return repo.update(row, {"revoked_at": datetime.now(UTC)}, AuditAction.key_revoke)

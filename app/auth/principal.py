@@ -62,3 +62,7 @@ def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Pr
 Reader = Annotated[Principal, Depends(get_principal)]
 Writer = Annotated[Principal, Depends(require_writer)]
 Admin = Annotated[Principal, Depends(require_admin)]
+
+
+# The service acting on its own behalf (CLI bootstrap, demo loader, internal consent checks).
+SYSTEM = Principal(key_id=uuid.UUID(int=0), role=Role.admin, site_id=None)

@@ -7,11 +7,13 @@ from typing import Any, ClassVar, Generic, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.audit.service import record_change, snapshot
 from app.auth.principal import Principal
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, keyset
 from app.core.scoping import scope
 from app.models.base import Base
+from app.models.enums import AuditAction
 
 M = TypeVar("M", bound=Base)
 
@@ -42,13 +44,24 @@ class ScopedRepository(Generic[M]):
     def page(self, stmt: Select[M], params: PageParams) -> Sequence[M]:
         return self.session.scalars(keyset(stmt, self.model.id, params)).all()
 
-    def add(self, obj: M) -> M:
+    def add(self, obj: M, action: AuditAction = AuditAction.create) -> M:
+        """Insert and audit (every create goes through here, so every create is audited)."""
         self.session.add(obj)
         self.session.flush()
+        record_change(self.session, self.principal, action, obj, {})
         return obj
 
-    def update(self, obj: M, changes: dict[str, Any]) -> M:
+    def update(
+        self,
+        obj: M,
+        changes: dict[str, Any],
+        action: AuditAction = AuditAction.update,
+        reason: str | None = None,
+    ) -> M:
+        """Apply ``changes``, flush and audit the old and new values."""
+        before = snapshot(obj)
         for name, value in changes.items():
             setattr(obj, name, value)
         self.session.flush()
+        record_change(self.session, self.principal, action, obj, before, reason)
         return obj

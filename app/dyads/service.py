@@ -12,6 +12,7 @@ from app.core.pagination import PageParams
 from app.dyads.repository import DyadRepository
 from app.dyads.schemas import DyadCreate, DyadEnd, TransferCreate, TransferRead
 from app.models import Dyad
+from app.models.enums import AuditAction
 from app.patients.repository import PatientRepository
 
 
@@ -65,7 +66,7 @@ def end(session: Session, principal: Principal, dyad_id: uuid.UUID, data: DyadEn
             detail="ended_on must not be before the dyad's start.",
             errors=[FieldError("/body/ended_on", f"before started_on {dyad.started_on.isoformat()}")],
         )
-    return repo.update(dyad, data.model_dump())
+    return repo.update(dyad, data.model_dump(), AuditAction.end)
 
 
 def transfer(
@@ -87,7 +88,11 @@ def transfer(
             detail="A transfer must come after the current dyad's first day.",
             errors=[FieldError("/body/on", f"not after {current.started_on.isoformat()}")],
         )
-    repo.update(current, {"ended_on": data.on - timedelta(days=1), "end_reason": data.end_reason})
+    repo.update(
+        current,
+        {"ended_on": data.on - timedelta(days=1), "end_reason": data.end_reason},
+        AuditAction.transfer,
+    )
     started = create(
         session,
         principal,

@@ -1,10 +1,12 @@
 """All ORM models, in one place (imported by Alembic's env.py for autogenerate)."""
 
 from app.models.api_key import ApiKey
+from app.models.audit_event import AuditEvent
 from app.models.base import Base
 from app.models.case_manager import CaseManager
+from app.models.consent_event import ConsentEvent
 from app.models.dyad import Dyad
 from app.models.patient import Patient
 from app.models.site import Site
 
-__all__ = ["ApiKey", "Base", "CaseManager", "Dyad", "Patient", "Site"]
+__all__ = ["ApiKey", "AuditEvent", "Base", "CaseManager", "ConsentEvent", "Dyad", "Patient", "Site"]

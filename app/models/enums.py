@@ -41,3 +41,30 @@ class EndReason(StrEnum):
     discharge = "discharge"
     patient_request = "patient_request"
     other = "other"
+
+
+class AuditAction(StrEnum):
+    create = "create"
+    update = "update"
+    correct = "correct"
+    end = "end"
+    transfer = "transfer"
+    consent = "consent"
+    withdraw = "withdraw"
+    key_create = "key_create"
+    key_revoke = "key_revoke"
+    export = "export"
+    analysis_request = "analysis_request"
+
+
+class ConsentStatus(StrEnum):
+    consented = "consented"
+    withdrawn = "withdrawn"
+
+
+class WithdrawalLevel(StrEnum):
+    """Governance §6: what a withdrawal stops. Each level includes the ones before it."""
+
+    stop_collection = "stop_collection"  # no new data; what was collected stays in use
+    stop_linkage = "stop_linkage"  # also no linkage to other data sources
+    exclude_data = "exclude_data"  # also excluded from every analysis and export built afterwards
