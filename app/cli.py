@@ -57,5 +57,28 @@ def create_key(
     console.print(key, soft_wrap=True, highlight=False)
 
 
+audit_cli = typer.Typer(help="The audit trail.")
+cli.add_typer(audit_cli, name="audit")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit trail's hash chain; exit 1 if any event was altered, removed or inserted."""
+    from app.audit.queries import verify
+    from app.auth.principal import SYSTEM
+    from app.db.engine import build_engine, build_sessionmaker
+
+    engine = build_engine(resolve_database_url(get_settings()), pool_size=1)
+    with build_sessionmaker(engine)() as session:
+        report = verify(session, SYSTEM)
+    engine.dispose()
+    if report.intact:
+        console.print(f"audit chain intact: {report.events} events")
+        return
+    broken = report.broken_at
+    console.print(f"[red]audit chain broken[/] at seq {broken[:20]} ({len(broken)} events)")
+    raise typer.Exit(1)
+
+
 def main() -> None:
     cli()

@@ -43,9 +43,9 @@ def withdraw(
     patient = PatientRepository(session, principal).get(patient_id, for_update=True)
     repo = ConsentRepository(session, principal)
     current = repo.current(patient.id)
-    if current is not None and current.withdrawal_level is not None:
-        if LEVEL_ORDER.index(data.level) <= LEVEL_ORDER.index(current.withdrawal_level):
-            raise Conflict(detail=f"Already withdrawn at level {current.withdrawal_level.value}.")
+    previous_level = current.withdrawal_level if current is not None else None
+    if previous_level is not None and LEVEL_ORDER.index(data.level) <= LEVEL_ORDER.index(previous_level):
+        raise Conflict(detail=f"Already withdrawn at level {previous_level.value}.")
     event = ConsentEvent(
         patient_id=patient.id,
         site_id=patient.site_id,
