@@ -31,6 +31,14 @@ def serve(
     console.print(
         f"[bold]dyadstudy[/] serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
     )
+    if settings.database_url is None:
+        from app.bootstrap import ensure_local_admin_key
+
+        key_file = settings.data_dir / "admin.key"
+        key = ensure_local_admin_key(url, key_file)
+        console.print(
+            f"admin key (embedded set-up, kept in {key_file}): {key}", highlight=False, soft_wrap=True
+        )
     app = create_app(settings.model_copy(update={"migrate_on_start": False}), database_url=url)
     uvicorn.run(app, host=host, port=port, log_config=None)
 
