@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 20
     log_level: str = "INFO"
     max_body_bytes: int = 10 * 1024 * 1024
+    rate_limit: str | None = Field(
+        default="600/minute",
+        description="Requests per API key (or per client address without one), e.g. `600/minute`; empty: off.",
+    )
 
     @property
     def embedded_pgdata(self) -> Path:

@@ -11,6 +11,7 @@ from app.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.problems import register_problem_handlers
+from app.core.ratelimit import RateLimitMiddleware
 from app.db.engine import build_engine, build_sessionmaker
 from app.db.migrate import upgrade
 from app.db.url import resolve_database_url
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, database_url: URL | None = None
         lifespan=lifespan,
     )
     register_problem_handlers(app)
+    app.add_middleware(RateLimitMiddleware, limit=settings.rate_limit)  # inside the request-id middleware
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health_router)
     app.include_router(api_router)

@@ -68,7 +68,10 @@ def engine(database_url: URL) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def app(database_url: URL) -> FastAPI:
-    return create_app(Settings(database_url=None, migrate_on_start=False, log_level="WARNING"), database_url)
+    return create_app(
+        Settings(database_url=None, migrate_on_start=False, log_level="WARNING", rate_limit=None),
+        database_url,
+    )
 
 
 @pytest.fixture(scope="session")

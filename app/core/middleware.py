@@ -5,6 +5,7 @@ line per request with the route *template* (never the raw path or query, which m
 and refuses bodies above the configured size with 413.
 """
 
+import contextlib
 import logging
 import re
 import time
@@ -46,26 +47,32 @@ class RequestContextMiddleware:
                 await self._too_large(scope, receive, send, request_id)
                 return
             received = 0
+            too_large = False
 
             async def limited_receive() -> Message:
-                nonlocal received
+                nonlocal received, too_large
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body_bytes:
+                        too_large = True
                         raise BodyTooLarge
                 return message
 
             async def send_with_id(message: Message) -> None:
                 nonlocal status
+                if too_large:
+                    # The framework may turn the aborted read into a response of its own (FastAPI answers
+                    # 400 "error parsing the body"); it is dropped and replaced by the 413 below.
+                    return
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
                 await send(message)
 
-            try:
+            with contextlib.suppress(BodyTooLarge):  # answered with 413 just below
                 await self.app(scope, limited_receive, send_with_id)
-            except BodyTooLarge:
+            if too_large:
                 status = 413
                 await self._too_large(scope, receive, send, request_id)
         finally:

@@ -15,6 +15,8 @@ def build_engine(url: URL, pool_size: int = 20) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # Never echo bound values (patient fields, key digests) into logs or exception messages.
+        hide_parameters=True,
         connect_args={"application_name": "dyadstudy"},
     )
 
