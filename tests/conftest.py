@@ -124,7 +124,9 @@ def committed(engine: Engine, app: FastAPI) -> Iterator[Engine]:
 
 @pytest.fixture
 def keys(db: Session) -> Keys:
-    return make_keys(db)
+    made = make_keys(db)
+    db.commit()  # (to a savepoint) so that a request that fails and rolls back keeps the keys
+    return made
 
 
 @pytest.fixture

@@ -1,0 +1,251 @@
+"""Authorisation matrix (issues 2, 6): every endpoint × every kind of caller, generated from the app's routes.
+
+The cells are ``routes() × ROLES``: a new endpoint appears here by itself and fails until it gets an entry in
+``RULES`` that states who may call it. Each cell builds a fresh world of records owned by site A (in the
+rolled-back test transaction), sends one request and checks, for the caller:
+
+- no key or a revoked key: 401 (public endpoints aside);
+- admin: success;
+- researcher: success for reads, 403 for writes;
+- clinic of site A: success, except 403 on admin-only endpoints;
+- clinic of site B: 404 on anything addressing site A's records, lists without any of site A's data,
+  403 on admin-only endpoints.
+
+Every refusal is problem+json, discloses none of site A's data and leaves no trace (no audit event); every
+allowed write leaves at least one audit event; every allowed read returns site A's data.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent
+from tests.factories import auth
+from tests.security.problems import assert_problem
+from tests.security.routes import routes
+from tests.security.world import World, build_world
+
+
+class Access(Enum):
+    PUBLIC = "public"  # no key needed
+    READ = "read"  # any valid key
+    WRITE = "write"  # admin and clinic keys
+    ADMIN = "admin"  # admin keys only
+
+
+class Target(Enum):
+    NONE = "none"  # not about any site's records (a new site, the caller itself, the docs)
+    ITEM = "item"  # addresses site A's records (path id or body reference): clinic B gets 404
+    LIST = "list"  # a collection: clinic B gets 200 without site A's rows
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    json: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    access: Access
+    target: Target
+    request: Callable[[World], Call]
+    ok: int = 200
+    reveals: bool = True  # a successful answer carries site A's data (checked)
+
+
+def _r(access: Access, target: Target, request: Callable[[World], Call], ok: int = 200, **kw: Any) -> Rule:
+    return Rule(access, target, request, ok, **kw)
+
+
+R, W, A, P = Access.READ, Access.WRITE, Access.ADMIN, Access.PUBLIC
+ITEM, LIST, NONE = Target.ITEM, Target.LIST, Target.NONE
+V1 = "/api/v1"
+
+RULES: dict[tuple[str, str], Rule] = {
+    # operations and docs
+    ("GET", "/healthz"): _r(P, NONE, lambda w: Call("/healthz"), reveals=False),
+    ("GET", "/readyz"): _r(P, NONE, lambda w: Call("/readyz"), reveals=False),
+    ("GET", "/openapi.json"): _r(P, NONE, lambda w: Call("/openapi.json"), reveals=False),
+    ("GET", "/docs"): _r(P, NONE, lambda w: Call("/docs"), reveals=False),
+    ("GET", "/docs/oauth2-redirect"): _r(P, NONE, lambda w: Call("/docs/oauth2-redirect"), reveals=False),
+    ("GET", "/redoc"): _r(P, NONE, lambda w: Call("/redoc"), reveals=False),
+    # sites
+    ("POST", f"{V1}/sites"): _r(
+        A, NONE, lambda w: Call(f"{V1}/sites", {"code": "NEW-SITE", "name": "New"}), 201, reveals=False
+    ),
+    ("GET", f"{V1}/sites"): _r(R, LIST, lambda w: Call(f"{V1}/sites")),
+    ("GET", f"{V1}/sites/{{site_id}}"): _r(R, ITEM, lambda w: Call(f"{V1}/sites/{w.site.id}")),
+    ("PATCH", f"{V1}/sites/{{site_id}}"): _r(
+        A, ITEM, lambda w: Call(f"{V1}/sites/{w.site.id}", {"name": "Renamed"})
+    ),
+    # case managers
+    ("POST", f"{V1}/case-managers"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/case-managers",
+            {
+                "site_id": str(w.site.id),
+                "code": "CM-NEW",
+                "discipline": "nursing",
+                "started_on": "2020-01-01",
+            },
+        ),
+        201,
+    ),
+    ("GET", f"{V1}/case-managers"): _r(R, LIST, lambda w: Call(f"{V1}/case-managers")),
+    ("GET", f"{V1}/case-managers/{{case_manager_id}}"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/case-managers/{w.cm.id}")
+    ),
+    ("PATCH", f"{V1}/case-managers/{{case_manager_id}}"): _r(
+        W, ITEM, lambda w: Call(f"{V1}/case-managers/{w.cm.id}", {"discipline": "psychology"})
+    ),
+    # patients
+    ("POST", f"{V1}/patients"): _r(
+        W,
+        ITEM,
+        lambda w: Call(f"{V1}/patients", {"site_id": str(w.site.id), "enrolled_on": "2021-01-01"}),
+        201,
+    ),
+    ("GET", f"{V1}/patients"): _r(R, LIST, lambda w: Call(f"{V1}/patients")),
+    ("GET", f"{V1}/patients/{{patient_id}}"): _r(R, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}")),
+    ("PATCH", f"{V1}/patients/{{patient_id}}"): _r(
+        W, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}", {"sex": "female"})
+    ),
+    ("POST", f"{V1}/patients/{{patient_id}}/transfer"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/patients/{w.patient.id}/transfer", {"case_manager_id": str(w.cm2.id), "on": "2021-06-01"}
+        ),
+        201,
+    ),
+    # consent
+    ("GET", f"{V1}/patients/{{patient_id}}/consent"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/consent"), reveals=False
+    ),
+    ("POST", f"{V1}/patients/{{patient_id}}/consent"): _r(
+        W, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/consent", {"effective_on": "2021-01-01"}), 201
+    ),
+    ("POST", f"{V1}/patients/{{patient_id}}/withdrawal"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/patients/{w.patient.id}/withdrawal",
+            {"level": "stop_collection", "effective_on": "2022-01-01"},
+        ),
+        201,
+    ),
+    # dyads
+    ("POST", f"{V1}/dyads"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/dyads",
+            {"patient_id": str(w.patient2.id), "case_manager_id": str(w.cm.id), "started_on": "2021-03-01"},
+        ),
+        201,
+    ),
+    ("GET", f"{V1}/dyads"): _r(R, LIST, lambda w: Call(f"{V1}/dyads")),
+    ("GET", f"{V1}/dyads/{{dyad_id}}"): _r(R, ITEM, lambda w: Call(f"{V1}/dyads/{w.dyad.id}")),
+    ("POST", f"{V1}/dyads/{{dyad_id}}/end"): _r(
+        W,
+        ITEM,
+        lambda w: Call(f"{V1}/dyads/{w.dyad.id}/end", {"ended_on": "2021-12-31", "end_reason": "discharge"}),
+    ),
+    # API keys and the audit trail: admin only
+    ("POST", f"{V1}/api-keys"): _r(
+        A,
+        ITEM,
+        lambda w: Call(f"{V1}/api-keys", {"label": "new", "role": "clinic", "site_id": str(w.site.id)}),
+        201,
+    ),
+    ("GET", f"{V1}/api-keys"): _r(A, LIST, lambda w: Call(f"{V1}/api-keys")),
+    ("POST", f"{V1}/api-keys/{{key_id}}/revoke"): _r(
+        A, ITEM, lambda w: Call(f"{V1}/api-keys/{w.spare_key_id}/revoke")
+    ),
+    ("GET", f"{V1}/audit-events"): _r(A, LIST, lambda w: Call(f"{V1}/audit-events", params={"limit": "500"})),
+}
+
+ROLES = ("admin", "clinic_a", "clinic_b", "researcher", "revoked", "none")
+ROUTES = routes()
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def expected_status(rule: Rule, role: str) -> int:
+    if rule.access is Access.PUBLIC:
+        return rule.ok
+    if role in ("none", "revoked"):
+        return 401
+    if role == "admin":
+        return rule.ok
+    if rule.access is Access.ADMIN:
+        return 403
+    if role == "researcher":
+        return 403 if rule.access is Access.WRITE else rule.ok
+    if role == "clinic_a":
+        return rule.ok
+    return 404 if rule.target is Target.ITEM else rule.ok  # clinic_b
+
+
+def _headers(world: World, role: str) -> dict[str, str]:
+    return {} if role == "none" else auth(getattr(world.keys, role))
+
+
+def _audit_count(db: Session) -> int:
+    return int(db.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+def test_every_rule_names_a_live_route() -> None:
+    stale = sorted(set(RULES) - set(ROUTES))
+    assert not stale, f"RULES has entries for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_cell(method: str, path: str, role: str, client: TestClient, db: Session) -> None:
+    rule = RULES.get((method, path))
+    if rule is None:
+        pytest.fail(
+            f"{method} {path} has no access rule: add it to RULES in {__name__} "
+            "(who may call it, whether it addresses site-scoped records, and a request for site A's data)"
+        )
+    world = build_world(db)
+    call = rule.request(world)
+    audit_before = _audit_count(db)
+
+    response = client.request(
+        method, call.path, json=call.json, params=call.params, headers=_headers(world, role)
+    )
+
+    expected = expected_status(rule, role)
+    assert response.status_code == expected, (
+        f"{role} {method} {call.path}: {response.status_code} {response.text}"
+    )
+    text = response.text
+    if expected >= 400:
+        assert_problem(response, expected)
+        assert _audit_count(db) == audit_before, "a refused request left an audit event"
+    elif method in WRITE_METHODS and rule.access is not Access.PUBLIC:
+        assert _audit_count(db) > audit_before, "an allowed write left no audit event"
+    leaked = [m for m in (*world.markers, *world.site_a_ids) if m in text and m not in call.path]
+    if expected >= 400 or role == "clinic_b":
+        assert not leaked, f"{role} {method} {path} disclosed site A data: {leaked}"
+    elif rule.reveals and method == "GET":
+        assert leaked, f"{role} {method} {path} should have returned site A's data"
+
+
+def test_matrix_size() -> None:
+    """Reported in the issue notes: the number of cells (routes × roles)."""
+    assert len(ROUTES) * len(ROLES) >= 6 * len(RULES) - 6 * len(set(RULES) - set(ROUTES))
+    print(
+        f"authorization matrix: {len(ROUTES)} routes x {len(ROLES)} roles = {len(ROUTES) * len(ROLES)} cells"
+    )

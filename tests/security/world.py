@@ -1,0 +1,56 @@
+"""A small world of records owned by site A (and a key for every role), built in the test's session.
+
+Marker strings (site code and name, case manager code, study id) are random and long enough that finding one
+in a response body means the record's data was disclosed.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.api_keys import service as key_service
+from app.api_keys.schemas import ApiKeyCreate
+from app.auth.principal import SYSTEM
+from app.models import CaseManager, Dyad, Patient, Site
+from app.models.enums import Role
+from tests.factories import Keys, make_case_manager, make_dyad, make_keys, make_patient
+
+
+@dataclass
+class World:
+    keys: Keys
+    site: Site  # site A: owns everything below
+    cm: CaseManager
+    cm2: CaseManager  # target of transfers
+    patient: Patient  # has an open dyad with `cm`
+    patient2: Patient  # has no dyad (for opening one)
+    dyad: Dyad
+    spare_key_id: uuid.UUID  # a clinic key of site A nobody uses (for revoking)
+    markers: tuple[str, ...]  # strings that only site A's data contains
+
+    @property
+    def site_a_ids(self) -> tuple[str, ...]:
+        return tuple(
+            str(i)
+            for i in (self.site.id, self.cm.id, self.cm2.id, self.patient.id, self.patient2.id, self.dyad.id)
+        )
+
+
+def build_world(db: Session) -> World:
+    tag = uuid.uuid4().hex[:10].upper()
+    keys = make_keys(db)
+    site = keys.site_a
+    site.code, site.name = f"SA-{tag}", f"Site A {tag}"
+    cm = make_case_manager(db, site, code=f"CMA-{tag}")
+    cm2 = make_case_manager(db, site, code=f"CMB-{tag}")
+    patient = make_patient(db, site, study_id=f"PA-{tag}", birth_year=1961)
+    patient2 = make_patient(db, site, study_id=f"PB-{tag}", birth_year=1962)
+    dyad = make_dyad(db, patient, cm, started_on=date(2021, 2, 1))
+    spare = key_service.create(
+        db, SYSTEM, ApiKeyCreate(label=f"spare-{tag}", role=Role.clinic, site_id=site.id)
+    )
+    db.commit()  # releases the test's savepoint: a refused request's rollback must not take the world with it
+    markers = (site.code, site.name, cm.code, cm2.code, patient.study_id, patient2.study_id, spare.prefix)
+    return World(keys, site, cm, cm2, patient, patient2, dyad, spare.id, markers)
