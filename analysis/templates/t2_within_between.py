@@ -16,6 +16,8 @@ from analysis.templates.common import (
     standardised,
 )
 
+TREND_CORRELATION = 0.1
+
 
 def run(ctx: Context) -> TemplateOutput:
     """``y ~ time + A_pc + A_pmc + A_cmc`` with CM and dyad intercepts (+ independent dyad time slope)."""
