@@ -1,5 +1,4 @@
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -8,6 +7,7 @@ from app.audit import queries
 from app.audit.schemas import AuditEventRead
 from app.auth.principal import Admin
 from app.core.pagination import Page, PageQuery, make_page
+from app.core.types import IsoDateTime
 from app.db.engine import DbSession
 
 router = APIRouter(prefix="/audit-events", tags=["audit"])
@@ -21,8 +21,8 @@ def list_audit_events(
     entity: Annotated[str | None, Query(max_length=64)] = None,
     entity_id: uuid.UUID | None = None,
     actor_key_id: uuid.UUID | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> object:
     rows = queries.list_(
         session,

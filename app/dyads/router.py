@@ -1,10 +1,10 @@
 import uuid
-from datetime import date
 
 from fastapi import APIRouter, status
 
 from app.auth.principal import Reader, Writer
 from app.core.pagination import Page, PageQuery, make_page
+from app.core.types import StudyDate
 from app.db.engine import DbSession
 from app.dyads import service
 from app.dyads.schemas import DyadCreate, DyadEnd, DyadRead
@@ -25,7 +25,7 @@ def list_dyads(
     site_id: uuid.UUID | None = None,
     patient_id: uuid.UUID | None = None,
     case_manager_id: uuid.UUID | None = None,
-    active_on: date | None = None,
+    active_on: StudyDate | None = None,
 ) -> object:
     rows = service.list_(
         session,

@@ -1,0 +1,79 @@
+"""Fuzzing (issue 6): schemathesis against the app's own OpenAPI schema, in-process (ASGI), with an admin key.
+
+Bounded budget (``MAX_EXAMPLES`` per operation, both valid and invalid data; no deadline) so that CI stays
+fast. Asserted for every generated request: no 5xx; every 4xx is valid problem+json; every 2xx body matches
+the schema the operation declares; data that breaks the schema is refused. The schema itself must validate
+against the OpenAPI meta-schema.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.python.asgi import get_client
+from schemathesis.specs.openapi.checks import negative_data_rejection, response_schema_conformance
+from sqlalchemy.orm import Session
+
+from tests.factories import Keys, auth
+from tests.security.problems import problem_errors
+from tests.security.routes import route_app
+
+MAX_EXAMPLES = 12
+CASES: dict[str, int] = {}
+
+
+# The schema of the app as production builds it; requests go to the test app (same routes) in-process.
+schema = schemathesis.openapi.from_dict(route_app().openapi())
+
+
+@pytest.fixture
+def asgi(app: FastAPI, client: TestClient, db: Session) -> Any:
+    """An in-process HTTP session on the test app (``client`` ran its lifespan; ``db`` rolls it all back)."""
+    return get_client(app)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> Iterator[None]:
+    yield
+    print(f"\nfuzz: {sum(CASES.values())} cases over {len(CASES)} operations")
+
+
+def test_openapi_schema_is_valid(client: TestClient) -> None:
+    served = client.get("/openapi.json").json()
+    schemathesis.openapi.from_dict(served).validate()  # raises on any violation of the OpenAPI meta-schema
+    assert served["openapi"].startswith("3.")
+    assert served == route_app().openapi()  # the schema fuzzed below is the one the app serves
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_fuzz(case: Any, asgi: Any, keys: Keys) -> None:
+    CASES[case.operation.label] = CASES.get(case.operation.label, 0) + 1
+    response = case.call_and_validate(
+        session=asgi,
+        base_url="http://testserver",
+        headers=auth(keys.admin),
+        checks=[not_a_server_error, response_schema_conformance, negative_data_rejection],
+    )
+    if 400 <= response.status_code < 500:
+        media_type = response.headers.get("content-type", [""])
+        media_type = (media_type[0] if isinstance(media_type, list) else media_type).split(";")[0]
+        assert media_type == "application/problem+json", (
+            response.status_code,
+            media_type,
+            response.text[:300],
+        )
+        body = response.json()
+        assert not problem_errors(body), (problem_errors(body), body)
+        assert body["status"] == response.status_code
