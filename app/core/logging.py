@@ -33,3 +33,6 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's own access log repeats ours, with the raw path (which may carry identifiers).
     logging.getLogger("uvicorn.access").disabled = True
+    # SQLAlchemy logs result rows (patient data) at DEBUG: never below INFO, where it logs statements only,
+    # their parameters hidden (see ``build_engine``).
+    logging.getLogger("sqlalchemy.engine").setLevel(max(logging.INFO, root.getEffectiveLevel()))

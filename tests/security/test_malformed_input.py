@@ -1,7 +1,7 @@
 """Malformed input on every endpoint (issue 2), generated from the app's own OpenAPI schema.
 
 For each operation: non-UUID path ids, ill-typed query values, impossible dates, malformed JSON, a body that
-is not an object, unknown fields, wrong types and over-long strings in every top-level body field. Each must be
+is not an object, unknown fields, wrong types and over-long strings in every top-level body field. Each is
 refused with a 4xx problem+json (422 naming the offending field by JSON pointer where there is a field to
 name), and never with a 500. The requests carry an admin key, so authorisation never hides validation.
 """
