@@ -46,19 +46,23 @@ TRIGGERS = [
     """
     CREATE FUNCTION dyad_parent_period_check() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_TABLE_NAME = 'case_managers' AND EXISTS (
-            SELECT 1 FROM dyads d WHERE d.case_manager_id = NEW.id AND (
-                d.started_on < NEW.started_on
-                OR (NEW.left_on IS NOT NULL AND (d.ended_on IS NULL OR d.ended_on > NEW.left_on)))
-        ) THEN
-            RAISE EXCEPTION 'case manager has dyads outside the new employment period'
-                USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_dyads__within_employment';
-        END IF;
-        IF TG_TABLE_NAME = 'patients' AND EXISTS (
-            SELECT 1 FROM dyads d WHERE d.patient_id = NEW.id AND d.started_on < NEW.enrolled_on
-        ) THEN
-            RAISE EXCEPTION 'patient has dyads starting before the new enrolment date'
-                USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_dyads__after_enrolment';
+        -- Nested IFs: PL/pgSQL does not short-circuit `AND`, and NEW of one table lacks the other's columns.
+        IF TG_TABLE_NAME = 'case_managers' THEN
+            IF EXISTS (
+                SELECT 1 FROM dyads d WHERE d.case_manager_id = NEW.id AND (
+                    d.started_on < NEW.started_on
+                    OR (NEW.left_on IS NOT NULL AND (d.ended_on IS NULL OR d.ended_on > NEW.left_on)))
+            ) THEN
+                RAISE EXCEPTION 'case manager has dyads outside the new employment period'
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_dyads__within_employment';
+            END IF;
+        ELSIF TG_TABLE_NAME = 'patients' THEN
+            IF EXISTS (
+                SELECT 1 FROM dyads d WHERE d.patient_id = NEW.id AND d.started_on < NEW.enrolled_on
+            ) THEN
+                RAISE EXCEPTION 'patient has dyads starting before the new enrolment date'
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_dyads__after_enrolment';
+            END IF;
         END IF;
         RETURN NEW;
     END $$
