@@ -22,6 +22,8 @@ from app.config import PROJECT_ROOT, Settings
 from app.db.engine import build_engine, get_session
 from app.db.migrate import upgrade
 from app.db.url import start_embedded, to_psycopg_url
+from app.instruments.registry import registry
+from app.instruments.seed import seed_builtins
 from app.main import create_app
 from app.models import Base
 from tests.factories import Keys, make_keys
@@ -111,6 +113,8 @@ def truncate_all(engine: Engine) -> None:
         # (the test role is a superuser; the application's role never is).
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        seed_builtins(conn)  # reference data the migration seeded: the built-in instrument definitions
+    registry.invalidate()
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """Typed domain errors. Each maps to one RFC 9457 problem (see ``app.core.problems``)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -46,3 +48,13 @@ class InvalidPayload(DomainError):
 
 class PayloadTooLarge(DomainError):
     status, type, title = 413, "payload-too-large", "Request body too large"
+
+
+@contextmanager
+def at(prefix: str) -> Iterator[None]:
+    """Re-root the pointers of a domain error raised inside (``/items/3`` → ``/body/rows/7/items/3``)."""
+    try:
+        yield
+    except DomainError as exc:
+        exc.errors = [FieldError(prefix + e.pointer, e.detail) for e in exc.errors]
+        raise

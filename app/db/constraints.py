@@ -41,4 +41,28 @@ CONSTRAINT_ERRORS: dict[str, Callable[[], DomainError]] = {
     "fk_dyads__case_manager_site": _invalid(
         "The patient and the case manager must belong to the same site.", "/body/case_manager_id"
     ),
+    "ux_measurements__natural_key": _conflict(
+        "An identical measurement (subject, instrument, rater, date and answers) is already stored.",
+        "/body/items",
+    ),
+    "ux_measurements__current": _conflict("The measurement was corrected concurrently; reload and retry."),
+    "uq_measurements__record_id_version": _conflict(
+        "The measurement was corrected concurrently; reload and retry."
+    ),
+    "ux_service_use_windows__natural_key": _conflict("An identical service-use window is already stored."),
+    "ux_service_use_windows__current": _conflict("The window was corrected concurrently; reload and retry."),
+    "uq_service_use_windows__record_id_version": _conflict(
+        "The window was corrected concurrently; reload and retry."
+    ),
+    "ck_service_use_windows__window_order": _invalid(
+        "window_end must not be before window_start.", "/body/window_end"
+    ),
+    "ck_service_use_windows__exposure": _invalid(
+        "days_at_risk must lie between 0 and the window's length in days.", "/body/days_at_risk"
+    ),
+    "fk_measurements__instrument": _invalid("The instrument version is not registered.", "/body/instrument"),
+    "uq_instruments__code_version": _conflict(
+        "This instrument version is already registered.", "/body/version"
+    ),
+    "uq_idempotency_keys__api_key_id_key": _conflict("The Idempotency-Key is in use; retry later."),
 }

@@ -6,7 +6,24 @@ from app.models.base import Base
 from app.models.case_manager import CaseManager
 from app.models.consent_event import ConsentEvent
 from app.models.dyad import Dyad
+from app.models.idempotency_key import IdempotencyKey
+from app.models.instrument import Instrument
+from app.models.measurement import Measurement
 from app.models.patient import Patient
+from app.models.service_use import ServiceUseWindow
 from app.models.site import Site
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "CaseManager", "ConsentEvent", "Dyad", "Patient", "Site"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "CaseManager",
+    "ConsentEvent",
+    "Dyad",
+    "IdempotencyKey",
+    "Instrument",
+    "Measurement",
+    "Patient",
+    "ServiceUseWindow",
+    "Site",
+]

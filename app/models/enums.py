@@ -68,3 +68,10 @@ class WithdrawalLevel(StrEnum):
     stop_collection = "stop_collection"  # no new data; what was collected stays in use
     stop_linkage = "stop_linkage"  # also no linkage to other data sources
     exclude_data = "exclude_data"  # also excluded from every analysis and export built afterwards
+
+
+class MeasurementStatus(StrEnum):
+    """A measurement version is either in force or marks the record as entered in error (a correction too)."""
+
+    active = "active"
+    entered_in_error = "entered_in_error"

@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.instruments.builtin import get_builtin
 from app.models import AuditEvent
 from tests.factories import auth
 from tests.security.problems import assert_problem
@@ -68,6 +69,8 @@ def _r(access: Access, target: Target, request: Callable[[World], Call], ok: int
 R, W, A, P = Access.READ, Access.WRITE, Access.ADMIN, Access.PUBLIC
 ITEM, LIST, NONE = Target.ITEM, Target.LIST, Target.NONE
 V1 = "/api/v1"
+
+NEW_INSTRUMENT = {**get_builtin("k10").model_dump(mode="json"), "code": "k10-matrix", "version": "1"}
 
 RULES: dict[tuple[str, str], Rule] = {
     # operations and docs
@@ -173,6 +176,75 @@ RULES: dict[tuple[str, str], Rule] = {
         A, ITEM, lambda w: Call(f"{V1}/api-keys/{w.spare_key_id}/revoke")
     ),
     ("GET", f"{V1}/audit-events"): _r(A, LIST, lambda w: Call(f"{V1}/audit-events", params={"limit": "500"})),
+    # the caller itself
+    ("GET", f"{V1}/whoami"): _r(R, NONE, lambda w: Call(f"{V1}/whoami"), reveals=False),
+    # instruments: global reference data
+    ("GET", f"{V1}/instruments"): _r(R, NONE, lambda w: Call(f"{V1}/instruments"), reveals=False),
+    ("POST", f"{V1}/instruments"): _r(
+        A, NONE, lambda w: Call(f"{V1}/instruments", NEW_INSTRUMENT), 201, reveals=False
+    ),
+    ("GET", f"{V1}/instruments/{{code}}"): _r(
+        R, NONE, lambda w: Call(f"{V1}/instruments/honos"), reveals=False
+    ),
+    ("GET", f"{V1}/instruments/{{code}}/data-dictionary"): _r(
+        R, NONE, lambda w: Call(f"{V1}/instruments/k10/data-dictionary"), reveals=False
+    ),
+    # alliance ratings and outcome measures
+    ("POST", f"{V1}/alliance-ratings"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/alliance-ratings",
+            {
+                "dyad_id": str(w.dyad.id),
+                "instrument": "srs",
+                "rater": "patient",
+                "rated_on": "2021-04-01",
+                "items": {"1": 8, "2": 8, "3": 8, "4": 8},
+            },
+        ),
+        201,
+    ),  # fmt: skip
+    ("GET", f"{V1}/alliance-ratings"): _r(R, LIST, lambda w: Call(f"{V1}/alliance-ratings")),
+    ("GET", f"{V1}/alliance-ratings/{{rating_id}}"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}")
+    ),
+    ("GET", f"{V1}/alliance-ratings/{{rating_id}}/history"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}/history")
+    ),
+    ("POST", f"{V1}/alliance-ratings/{{rating_id}}/corrections"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/alliance-ratings/{w.rating_id}/corrections",
+            {"items": {"1": 9, "2": 9, "3": 9, "4": 8}, "reason": "transcription"},
+        ),
+        201,
+    ),
+    ("POST", f"{V1}/outcome-measures"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/outcome-measures",
+            {"patient_id": str(w.patient.id), "instrument": "gaf", "rated_on": "2021-04-01", "score": 60},
+        ),
+        201,
+    ),
+    ("GET", f"{V1}/outcome-measures"): _r(R, LIST, lambda w: Call(f"{V1}/outcome-measures")),
+    ("GET", f"{V1}/outcome-measures/{{measure_id}}"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}")
+    ),
+    ("GET", f"{V1}/outcome-measures/{{measure_id}}/history"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}/history")
+    ),
+    ("POST", f"{V1}/outcome-measures/{{measure_id}}/corrections"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/outcome-measures/{w.measure_id}/corrections", {"score": 58, "reason": "transcription"}
+        ),
+        201,
+    ),
 }
 
 ROLES = ("admin", "clinic_a", "clinic_b", "researcher", "revoked", "none")

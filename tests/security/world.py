@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from app.api_keys import service as key_service
 from app.api_keys.schemas import ApiKeyCreate
 from app.auth.principal import SYSTEM
+from app.instruments.definition import RaterRole
+from app.measurements import service as measurement_service
+from app.measurements.schemas import AllianceRatingCreate, OutcomeMeasureCreate
 from app.models import CaseManager, Dyad, Patient, Site
 from app.models.enums import Role
 from tests.factories import Keys, make_case_manager, make_dyad, make_keys, make_patient
@@ -27,6 +30,8 @@ class World:
     patient: Patient  # has an open dyad with `cm`
     patient2: Patient  # has no dyad (for opening one)
     dyad: Dyad
+    rating_id: uuid.UUID  # an alliance rating in `dyad`
+    measure_id: uuid.UUID  # an outcome measure of `patient`
     spare_key_id: uuid.UUID  # a clinic key of site A nobody uses (for revoking)
     markers: tuple[str, ...]  # strings that only site A's data contains
 
@@ -48,9 +53,22 @@ def build_world(db: Session) -> World:
     patient = make_patient(db, site, study_id=f"PA-{tag}", birth_year=1961)
     patient2 = make_patient(db, site, study_id=f"PB-{tag}", birth_year=1962)
     dyad = make_dyad(db, patient, cm, started_on=date(2021, 2, 1))
+    rating = measurement_service.create(
+        db,
+        SYSTEM,
+        AllianceRatingCreate(
+            dyad_id=dyad.id, instrument="srs", rater=RaterRole.PATIENT, rated_on=date(2021, 3, 1),
+            items={"1": 9, "2": 9, "3": 9, "4": 9},
+        ),
+    )  # fmt: skip
+    measure = measurement_service.create(
+        db,
+        SYSTEM,
+        OutcomeMeasureCreate(patient_id=patient.id, instrument="gaf", rated_on=date(2021, 3, 1), score=55),
+    )
     spare = key_service.create(
         db, SYSTEM, ApiKeyCreate(label=f"spare-{tag}", role=Role.clinic, site_id=site.id)
     )
     db.commit()  # releases the test's savepoint: a refused request's rollback must not take the world with it
     markers = (site.code, site.name, cm.code, cm2.code, patient.study_id, patient2.study_id, spare.prefix)
-    return World(keys, site, cm, cm2, patient, patient2, dyad, spare.id, markers)
+    return World(keys, site, cm, cm2, patient, patient2, dyad, rating.id, measure.id, spare.id, markers)

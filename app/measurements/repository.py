@@ -1,0 +1,159 @@
+"""All SQL of the measurements table and the bulk look-ups that feed it; every read goes through the scope."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Select, Table, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.core.errors import NotFound
+from app.core.pagination import PageParams, keyset
+from app.core.scoping import scope
+from app.instruments.definition import InstrumentKind
+from app.models import CaseManager, ConsentEvent, Dyad, Measurement, Patient, Site
+from app.models.measurement import CURRENT_ACTIVE
+
+TABLE = cast(Table, Measurement.__table__)
+
+
+class MeasurementRepository:
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    def select(self, kind: InstrumentKind | None = None) -> Select[Measurement]:
+        stmt = scope(select(Measurement), self.principal, Measurement.site_id)
+        return stmt.where(Measurement.kind == kind) if kind is not None else stmt
+
+    def current(
+        self, record_id: uuid.UUID, kind: InstrumentKind | None, *, for_update: bool = False
+    ) -> Measurement:
+        stmt = self.select(kind).where(Measurement.record_id == record_id, Measurement.is_current)
+        if for_update:
+            stmt = stmt.with_for_update()
+        found = self.session.scalar(stmt)
+        if found is None:
+            raise NotFound(detail="Measurement not found.")
+        return found
+
+    def history(self, record_id: uuid.UUID, kind: InstrumentKind | None) -> Sequence[Measurement]:
+        stmt = self.select(kind).where(Measurement.record_id == record_id).order_by(Measurement.version)
+        rows = self.session.scalars(stmt).all()
+        if not rows:
+            raise NotFound(detail="Measurement not found.")
+        return rows
+
+    def page(self, stmt: Select[Measurement], params: PageParams) -> Sequence[Measurement]:
+        return self.session.scalars(keyset(stmt, Measurement.record_id, params)).all()
+
+    def series(self, patient_id: uuid.UUID) -> Sequence[Measurement]:
+        """The patient's current, active measurements in date order (for the timeline)."""
+        stmt = self.select().where(
+            Measurement.patient_id == patient_id, Measurement.is_current, Measurement.status == "active"
+        )
+        return self.session.scalars(stmt.order_by(Measurement.rated_on, Measurement.record_id)).all()
+
+    def previous(self, m: Measurement) -> Measurement | None:
+        """The last current, active measure of the same series dated before ``m``."""
+        stmt = self.select(m.kind).where(
+            Measurement.patient_id == m.patient_id,
+            Measurement.instrument_code == m.instrument_code,
+            Measurement.is_current,
+            Measurement.status == "active",
+            Measurement.rated_on < m.rated_on,
+        )
+        if m.kind is InstrumentKind.ALLIANCE:
+            stmt = stmt.where(Measurement.rater == m.rater, Measurement.dyad_id == m.dyad_id)
+        stmt = stmt.order_by(Measurement.rated_on.desc(), Measurement.record_id.desc()).limit(1)
+        return self.session.scalar(stmt)
+
+    def insert_new(self, rows: list[dict[str, Any]]) -> dict[bytes, uuid.UUID]:
+        """Insert first versions, skipping natural duplicates; returns {natural_key: record_id} stored."""
+        if not rows:
+            return {}
+        stmt = (
+            insert(TABLE)
+            .on_conflict_do_nothing(index_elements=["natural_key"], index_where=CURRENT_ACTIVE)
+            .returning(TABLE.c.natural_key, TABLE.c.record_id)
+        )
+        result = self.session.execute(stmt, rows)
+        return {key: record_id for key, record_id in result.all()}
+
+    def existing_by_natural_key(self, keys: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
+        stmt = self.select().where(
+            Measurement.natural_key.in_(list(keys)), Measurement.is_current, Measurement.status == "active"
+        )
+        return {m.natural_key: m.record_id for m in self.session.scalars(stmt).all()}
+
+    def supersede(self, version_id: uuid.UUID) -> None:
+        self.session.execute(update(TABLE).where(TABLE.c.id == version_id).values(is_current=False))
+
+    def insert_version(self, row: dict[str, Any]) -> None:
+        self.session.execute(insert(TABLE), [row])
+
+
+class ReferenceRepository:
+    """Bulk look-ups of the sites, patients, case managers and dyads that measurements name (scoped)."""
+
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+
+    def sites_by_code(self, codes: Iterable[str]) -> dict[str, uuid.UUID]:
+        stmt = scope(select(Site), self.principal, Site.id).where(Site.code.in_(list(codes)))
+        return {site.code: site.id for site in self.session.scalars(stmt).all()}
+
+    def patients(
+        self, ids: Iterable[uuid.UUID], codes: Iterable[tuple[uuid.UUID, str]]
+    ) -> Sequence[tuple[uuid.UUID, uuid.UUID, str]]:
+        ids, codes = list(ids), list(codes)
+        conditions = []
+        if ids:
+            conditions.append(Patient.id.in_(ids))
+        if codes:
+            conditions.append(tuple_(Patient.site_id, Patient.study_id).in_(codes))
+        if not conditions:
+            return []
+        stmt = scope(select(Patient), self.principal, Patient.site_id).where(or_(*conditions))
+        return [(p.id, p.site_id, p.study_id) for p in self.session.scalars(stmt).all()]
+
+    def case_managers(
+        self, ids: Iterable[uuid.UUID], codes: Iterable[tuple[uuid.UUID, str]]
+    ) -> Sequence[tuple[uuid.UUID, uuid.UUID, str]]:
+        ids, codes = list(ids), list(codes)
+        conditions = []
+        if ids:
+            conditions.append(CaseManager.id.in_(ids))
+        if codes:
+            conditions.append(tuple_(CaseManager.site_id, CaseManager.code).in_(codes))
+        if not conditions:
+            return []
+        stmt = scope(select(CaseManager), self.principal, CaseManager.site_id).where(or_(*conditions))
+        return [(c.id, c.site_id, c.code) for c in self.session.scalars(stmt).all()]
+
+    def dyads(self, ids: Iterable[uuid.UUID], patient_ids: Iterable[uuid.UUID]) -> Sequence[Dyad]:
+        ids, patient_ids = list(ids), list(patient_ids)
+        conditions = []
+        if ids:
+            conditions.append(Dyad.id.in_(ids))
+        if patient_ids:
+            conditions.append(Dyad.patient_id.in_(patient_ids))
+        if not conditions:
+            return []
+        stmt = scope(select(Dyad), self.principal, Dyad.site_id).where(or_(*conditions))
+        return self.session.scalars(stmt).all()
+
+    def collection_stopped(self, patient_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ConsentEvent]:
+        """Patients whose newest consent event stops data collection (bulk twin of the consent check)."""
+        patient_ids = list(patient_ids)
+        if not patient_ids:
+            return {}
+        latest = scope(
+            select(ConsentEvent).distinct(ConsentEvent.patient_id), self.principal, ConsentEvent.site_id
+        ).where(ConsentEvent.patient_id.in_(patient_ids))
+        latest = latest.order_by(ConsentEvent.patient_id, ConsentEvent.id.desc())
+        events = self.session.scalars(latest).all()
+        return {e.patient_id: e for e in events if not e.data_collection}
