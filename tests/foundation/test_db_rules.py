@@ -81,6 +81,7 @@ def refused(db: Session) -> type:
             self.savepoint.rollback()
             assert isinstance(exc, DBAPIError), f"expected {self.error.__name__}, got {exc!r}"
             assert isinstance(exc.orig, self.error), exc.orig
+            assert isinstance(exc.orig, pg.Error)
             if self.constraint:
                 assert exc.orig.diag.constraint_name == self.constraint, exc.orig.diag.constraint_name
             return True
