@@ -1,5 +1,6 @@
 """The `dyadstudy` command line."""
 
+import os
 from typing import Annotated
 from uuid import UUID
 
@@ -18,6 +19,8 @@ console = Console()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    demo: Annotated[bool, typer.Option(help="Load the demo study into an empty database")] = True,
+    worker: Annotated[bool, typer.Option(help="Also run an analysis worker (subprocess)")] = True,
 ) -> None:
     """Start the database if embedded, migrate, print where to look, and serve the API."""
     from app.db.migrate import upgrade
@@ -39,8 +42,71 @@ def serve(
         console.print(
             f"admin key (embedded set-up, kept in {key_file}): {key}", highlight=False, soft_wrap=True
         )
+    worker_process = None
+    if worker and settings.worker_in_serve:
+        from app.analyses.worker import spawn_worker_process
+
+        worker_process = spawn_worker_process()
+        console.print(f"analysis worker running (pid {worker_process.pid})")
+    if demo and settings.demo_on_start:
+        from app.demo.run import load_and_queue
+
+        outcome = load_and_queue(url, console)
+        if outcome.run_id:
+            console.print(
+                f"T2 analysis of the demo study queued: http://{host}:{port}/api/v1/analyses/{outcome.run_id}"
+            )
     app = create_app(settings.model_copy(update={"migrate_on_start": False}), database_url=url)
-    uvicorn.run(app, host=host, port=port, log_config=None)
+    try:
+        uvicorn.run(app, host=host, port=port, log_config=None)
+    finally:
+        if worker_process is not None:
+            worker_process.terminate()
+            worker_process.wait(timeout=30)
+
+
+@cli.command("worker")
+def worker_command(
+    concurrency: Annotated[int, typer.Option(help="Jobs at once in this process")] = 1,
+) -> None:
+    """Serve the analysis queue. Run as many as you like, on any machines sharing the database."""
+    from app.analyses.worker import run_worker
+    from app.db.migrate import upgrade
+
+    settings = get_settings()
+    url = resolve_database_url(settings)
+    upgrade(url)
+    console.print(f"analysis worker (pid {os.getpid()}) waiting for jobs")
+    run_worker(
+        url,
+        concurrency=concurrency,
+        heartbeat_seconds=settings.worker_heartbeat_seconds,
+        stalled_seconds=settings.worker_stalled_seconds,
+    )
+
+
+@cli.command("demo")
+def demo_command(
+    force: Annotated[bool, typer.Option(help="Load even if the database is not empty")] = False,
+) -> None:
+    """Load the demo study (empty database only), fit T2 with a worker and print the model table."""
+    from app.analyses.worker import spawn_worker_process
+    from app.db.migrate import upgrade
+    from app.demo.run import load_and_queue, wait_and_print
+
+    settings = get_settings()
+    url = resolve_database_url(settings)
+    upgrade(url)
+    outcome = load_and_queue(url, console, force=force)
+    if outcome.run_id is None:
+        return
+    console.print(f"T2 analysis queued: /api/v1/analyses/{outcome.run_id}")
+    process = spawn_worker_process()
+    try:
+        wait_and_print(url, outcome.run_id, console)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 @cli.command()
@@ -90,3 +156,7 @@ def audit_verify() -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,22 @@ class Settings(BaseSettings):
         default="600/minute",
         description="Requests per API key (or per client address without one), e.g. `600/minute`; empty: off.",
     )
+
+    pseudonym_secret: SecretStr = Field(
+        default=SecretStr("dev-only-pseudonym-secret-change-me"),
+        description="Key material for re-keying ids in de-identified data sets (HMAC); set it in production.",
+    )
+    match_window_days: int = Field(
+        default=45, description="Default ± days for matching outcomes to occasions."
+    )
+    worker_in_serve: bool = Field(
+        default=True, description="`dyadstudy serve` also runs one analysis worker."
+    )
+    demo_on_start: bool = Field(
+        default=True, description="`dyadstudy serve` loads the demo study into an empty DB."
+    )
+    worker_heartbeat_seconds: float = 2.0
+    worker_stalled_seconds: float = 10.0
 
     @property
     def embedded_pgdata(self) -> Path:

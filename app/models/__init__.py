@@ -1,5 +1,6 @@
 """All ORM models, in one place (imported by Alembic's env.py for autogenerate)."""
 
+from app.models.analysis_run import AnalysisRun, RunStatus
 from app.models.api_key import ApiKey
 from app.models.audit_event import AuditEvent
 from app.models.base import Base
@@ -14,6 +15,7 @@ from app.models.service_use import ServiceUseWindow
 from app.models.site import Site
 
 __all__ = [
+    "AnalysisRun",
     "ApiKey",
     "AuditEvent",
     "Base",
@@ -24,6 +26,7 @@ __all__ = [
     "Instrument",
     "Measurement",
     "Patient",
+    "RunStatus",
     "ServiceUseWindow",
     "Site",
 ]

@@ -1,0 +1,71 @@
+"""Load the demo (if the database is empty), queue the T2 analysis and say where to look."""
+
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy.engine import URL
+
+from app.analyses import service as analysis_service
+from app.analyses.schemas import AnalysisCreate
+from app.auth.principal import SYSTEM
+from app.db.engine import build_engine, build_sessionmaker
+from app.demo import loader
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    loaded: bool
+    run_id: str | None
+
+
+def load_and_queue(url: URL, console: Console, *, force: bool = False) -> DemoOutcome:
+    engine = build_engine(url, pool_size=2)
+    make_session = build_sessionmaker(engine)
+    try:
+        with make_session() as session:
+            empty = loader.is_empty(session)
+        if not empty and not force:
+            console.print("database not empty: demo study not loaded (it only goes into an empty database)")
+            return DemoOutcome(False, None)
+        with Progress(console=console, transient=False) as progress:
+            task = progress.add_task(f"loading demo study ({loader.DEMO_NAME})", total=1)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            summary = loader.load(make_session, progress=advance)
+        console.print(
+            f"demo study loaded: {summary.sites} sites, {summary.case_managers} case managers, "
+            f"{summary.patients} patients, {summary.occasions} occasions (synthetic)"
+        )
+        with make_session.begin() as session:
+            run, _ = analysis_service.request(session, SYSTEM, AnalysisCreate(template="T2"))  # type: ignore[arg-type]
+        return DemoOutcome(True, str(run.id))
+    finally:
+        engine.dispose()
+
+
+def wait_and_print(url: URL, run_id: str, console: Console, timeout: float = 600) -> None:
+    """Block until the run finished (a worker must be running) and print its model table."""
+    import time
+
+    from analysis.result import ModelResult
+    from app.models import AnalysisRun
+
+    engine = build_engine(url, pool_size=1)
+    deadline = time.monotonic() + timeout
+    try:
+        with console.status("fitting T2 (queued for a worker)…"):
+            while time.monotonic() < deadline:
+                with build_sessionmaker(engine)() as session:
+                    run = session.get(AnalysisRun, run_id)
+                    if run is not None and run.status.value in ("succeeded", "failed"):
+                        break
+                time.sleep(0.5)
+        if run is None or run.result is None:
+            console.print(f"[red]analysis {run_id} did not succeed[/]: {run.error if run else 'missing'}")
+            return
+        console.print(ModelResult.from_dict(run.result).table(), highlight=False)
+    finally:
+        engine.dispose()
