@@ -100,3 +100,8 @@ class Engine(Protocol):
     def version(self) -> str:
         """Version string of the backing library."""
         ...
+
+    def bootstrap_variances(self, fit: EngineFit, n_boot: int, seed: int) -> tuple[np.ndarray, int]:
+        """Parametric-bootstrap draws of (random-coefficient variances, their correlations, variance
+        components, residual variance) and the number of non-converged replicates."""
+        ...

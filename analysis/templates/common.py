@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -64,8 +64,13 @@ def complete(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df.dropna(subset=list(dict.fromkeys(columns))).reset_index(drop=True)
 
 
-def run_design(ctx: Context, design: Design, reml: bool | None = None) -> tuple[EngineFit, FittedModel]:
-    """Fit ``design`` (REML or ML per spec), refit by ML for AIC/BIC if needed, and summarise."""
+def run_design(
+    ctx: Context, design: Design, reml: bool | None = None, primary: bool = False
+) -> tuple[EngineFit, FittedModel]:
+    """Fit ``design`` (REML or ML per spec), refit by ML for AIC/BIC if needed, and summarise.
+
+    For the template's ``primary`` model, variance components get parametric-bootstrap CIs when the spec asks.
+    """
     use_reml = ctx.spec.reml if reml is None else reml
     fit = ctx.engine.fit(design, reml=use_reml)
     ml = ctx.engine.fit(design, reml=False, start=fit.start) if use_reml else fit
@@ -84,6 +89,8 @@ def run_design(ctx: Context, design: Design, reml: bool | None = None) -> tuple[
         note=note,
     )
     comps = variance_components(fit)
+    if primary and ctx.spec.vc_ci == "bootstrap":
+        comps = with_bootstrap_cis(ctx, fit, comps)
     ratios = [vc.sd / np.sqrt(fit.scale) for vc in comps if vc.kind == "variance" and vc.group != "residual"]
     corr_edge = any(abs(vc.estimate) > 0.999 for vc in comps if vc.kind == "correlation")
     warns = (*fit.warnings, *(ml.warnings if ml is not fit else ()))
@@ -135,6 +142,20 @@ def variance_components(fit: EngineFit) -> tuple[VarianceComponent, ...]:
         out.append(VarianceComponent(name, name, "variance", var, sd=float(np.sqrt(max(var, 0.0)))))
     out.append(VarianceComponent("residual", "residual", "variance", fit.scale, sd=float(np.sqrt(fit.scale))))
     return tuple(out)
+
+
+def with_bootstrap_cis(
+    ctx: Context, fit: EngineFit, comps: tuple[VarianceComponent, ...]
+) -> tuple[VarianceComponent, ...]:
+    """Percentile 95% CIs from ``spec.n_boot`` parametric-bootstrap refits (seeded by ``spec.seed``)."""
+    draws, failed = ctx.engine.bootstrap_variances(fit, ctx.spec.n_boot, ctx.spec.seed)
+    lo, hi = np.nanpercentile(draws, [2.5, 97.5], axis=0)
+    method = f"parametric bootstrap (n={ctx.spec.n_boot}, {failed} not converged)"
+    # variance_components lists variances, correlations, vc, residual — the bootstrap vector's order
+    return tuple(
+        replace(vc, ci_low=float(a), ci_high=float(b), ci_method=method)
+        for vc, a, b in zip(comps, lo, hi, strict=True)
+    )
 
 
 def icc2_caveat(icc2: float, what: str) -> list[str]:

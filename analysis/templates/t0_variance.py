@@ -24,7 +24,7 @@ def run(ctx: Context) -> TemplateOutput:
     for label, col in targets:
         data = complete(ctx.data, [col])
         design = Design(label, f"{col} ~ 1", data, "cm_id", "1", DYAD_VC, LEVELS)
-        fit, model = run_design(ctx, design)
+        fit, model = run_design(ctx, design, primary=label == "outcome")
         out.models.append(model)
         v_cm, v_dyad, v_e = float(fit.cov_re[0, 0]), fit.vcomp["dyad"], fit.scale
         total = v_cm + v_dyad + v_e

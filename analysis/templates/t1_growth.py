@@ -17,7 +17,7 @@ def run(ctx: Context) -> TemplateOutput:
     slopes = ctx.spec.random_slopes
     vc = {**DYAD_VC, "dyad_slope": f"0 + C(dyad_id):{t}"} if slopes else DYAD_VC
     design = Design("growth", f"{y} ~ {ctx.rhs(t)}", data, "cm_id", f"~{t}" if slopes else "1", vc, LEVELS)
-    fit, model = run_design(ctx, design)
+    fit, model = run_design(ctx, design, primary=True)
     out.models.append(model)
     if not slopes:
         return out

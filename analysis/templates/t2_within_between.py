@@ -28,7 +28,7 @@ def run(ctx: Context) -> TemplateOutput:
     data = complete(ctx.data, [y, *terms, *ctx.spec.covariates])
     vc = {**DYAD_VC, "dyad_slope": f"0 + C(dyad_id):{t}"} if ctx.spec.random_slopes else DYAD_VC
     design = Design("within_between", f"{y} ~ {ctx.rhs(*terms)}", data, "cm_id", "1", vc, LEVELS)
-    fit, model = run_design(ctx, design)
+    fit, model = run_design(ctx, design, primary=True)
     out.models.append(model)
     df_m = ctx.spec.df_method
     out.estimands += [

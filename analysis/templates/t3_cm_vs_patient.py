@@ -46,7 +46,7 @@ def run(ctx: Context) -> TemplateOutput:
     primary = Design(
         "cm_vs_patient", f"post ~ {ctx.rhs('pre', 'A_cm_c', 'A_dev')}", data, "cm_id", "1", {}, ("cm_id",)
     )
-    fit, model = run_design(ctx, primary)
+    fit, model = run_design(ctx, primary, primary=True)
     base = Design("baseline", f"post ~ {ctx.rhs('pre')}", data, "cm_id", "1", {}, ("cm_id",))
     fit0, model0 = run_design(ctx, base)
     out.models += [model, model0]

@@ -25,7 +25,7 @@ def run(ctx: Context) -> TemplateOutput:
     rev_data = complete(data, [a, *rev_terms, *ctx.spec.covariates])
     fwd = Design("forward", f"{y} ~ {ctx.rhs(*fwd_terms)}", fwd_data, "cm_id", "1", DYAD_VC, LEVELS)
     rev = Design("reverse", f"{a} ~ {ctx.rhs(*rev_terms)}", rev_data, "cm_id", "1", DYAD_VC, LEVELS)
-    _, m_fwd = run_design(ctx, fwd)
+    _, m_fwd = run_design(ctx, fwd, primary=True)
     _, m_rev = run_design(ctx, rev)
     out.models += [m_fwd, m_rev]
     pairs = [

@@ -19,7 +19,9 @@ def run(ctx: Context) -> TemplateOutput:
     data = complete(ctx.data, [y, *terms, *ctx.spec.covariates])
     vc = {**DYAD_VC, "dyad_slope": f"0 + C(dyad_id):{within}"} if ctx.spec.random_slopes else DYAD_VC
     formula = f"{y} ~ {ctx.rhs(*terms)}"
-    fit, model = run_design(ctx, Design("random_slopes", formula, data, "cm_id", f"~{within}", vc, LEVELS))
+    fit, model = run_design(
+        ctx, Design("random_slopes", formula, data, "cm_id", f"~{within}", vc, LEVELS), primary=True
+    )
     fit0, model0 = run_design(ctx, Design("fixed_slope", formula, data, "cm_id", "1", vc, LEVELS))
     out.models += [model, model0]
     beta = model.coef(within).estimate

@@ -28,7 +28,9 @@ def run(ctx: Context) -> TemplateOutput:
     data = data.assign(Pr_sq=data["Pr"] ** 2, Pr_Cr=data["Pr"] * data["Cr"], Cr_sq=data["Cr"] ** 2)
     terms = [t, "Pr", "Cr", "Pr_sq", "Pr_Cr", "Cr_sq"]
     fit, model = run_design(
-        ctx, Design("response_surface", f"{y} ~ {ctx.rhs(*terms)}", data, "cm_id", "1", DYAD_VC, LEVELS)
+        ctx,
+        Design("response_surface", f"{y} ~ {ctx.rhs(*terms)}", data, "cm_id", "1", DYAD_VC, LEVELS),
+        primary=True,
     )
     out.models.append(model)
     for name, (weights, text) in RSA.items():

@@ -14,7 +14,7 @@ def small_study() -> tuple[pd.DataFrame, SimulationTruth]:
     return simulate_study(n_cm=12, patients_per_cm=6, waves=5, seed=3, transfer=0.1)
 
 
-@pytest.fixture()
+@pytest.fixture
 def small_frame(small_study: tuple[pd.DataFrame, SimulationTruth]) -> pd.DataFrame:
     """A fresh copy of the small study's data."""
     return small_study[0].copy()

@@ -9,7 +9,7 @@ import pytest
 from analysis.derive import add_lags, derive_alliance, derive_outcome, icc_cm_means, level_sd, winsorize
 
 
-@pytest.fixture()
+@pytest.fixture
 def tiny() -> pd.DataFrame:
     # CM a: d1 = [3, 5], d2 = [2]; CM b: d3 = [1, 3, 2] at t = 0, 1, 2
     return pd.DataFrame(

@@ -27,7 +27,8 @@ def t2_design() -> Design:
 
 
 def test_fixed_effect_se_is_lme4s_not_full_hessian(t2_design: Design) -> None:
-    """σ²(X'V⁻¹X)⁻¹ matches lme4; statsmodels' bse_fe (full-Hessian inverse) is ~1% off at the same optimum."""
+    """σ²(X'V⁻¹X)⁻¹ matches lme4; statsmodels' bse_fe (full-Hessian inverse) is ~1% off at the same
+    optimum."""
     fit = StatsmodelsEngine().fit(t2_design, reml=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -34,7 +34,8 @@ def test_frozen(t2: ModelResult) -> None:
 def test_provenance(t2: ModelResult, small_study: tuple[pd.DataFrame, object]) -> None:
     p = t2.provenance
     assert ModelSpec.from_dict(p.spec) == ModelSpec(template=Template.T2, seed=7)
-    assert p.seed == 7 and len(p.data_sha256) == 64
+    assert p.seed == 7
+    assert len(p.data_sha256) == 64
     assert {"statsmodels", "numpy", "pandas", "python", "engine"} <= set(p.versions)
 
 

@@ -26,7 +26,8 @@ def test_reproducible_and_seed_sensitive() -> None:
 def test_columns_ranges_and_truth() -> None:
     df, truth = simulate_study(n_cm=10, patients_per_cm=5, waves=6, seed=1, n_sites=2, clip_outcome=True)
     assert list(df.columns) == COLUMNS
-    assert df["A_p"].between(1, 5).all() and df["A_c"].between(1, 5).all()
+    assert df["A_p"].between(1, 5).all()
+    assert df["A_c"].between(1, 5).all()
     assert df["y_k10"].between(10, 50).all()
     assert (df["y"] >= 0).all()
     assert df["site_id"].nunique() == 2

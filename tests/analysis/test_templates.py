@@ -33,13 +33,16 @@ def test_every_template_is_complete(results: dict[Template, ModelResult]) -> Non
         assert result.sample.n_cms == 12
         for model in result.models:
             assert model.diagnostics.converged, (template, model.name, model.diagnostics)
-            assert model.fit.aic_ml is not None and math.isfinite(model.fit.aic_ml)
-            assert model.fit.method == "REML" and model.fit.reml_criterion == pytest.approx(
-                -2 * model.fit.loglik
-            )
+            assert model.fit.aic_ml is not None
+            assert math.isfinite(model.fit.aic_ml)
+            assert model.fit.method == "REML"
+            assert model.fit.reml_criterion == pytest.approx(-2 * model.fit.loglik)
             for fe in model.fixed_effects:
-                assert fe.se > 0 and fe.ci_low < fe.estimate < fe.ci_high
-                assert fe.stat_name == "t" and fe.df is not None and fe.df >= 1
+                assert fe.se > 0
+                assert fe.ci_low < fe.estimate < fe.ci_high
+                assert fe.stat_name == "t"
+                assert fe.df is not None
+                assert fe.df >= 1
         assert str(result).startswith(f"Template {template.value}")
 
 
@@ -63,7 +66,9 @@ def test_t2_contextual_effects(results: dict[Template, ModelResult]) -> None:
     r = results[Template.T2]
     ctx = r.estimand("contextual_dyad")
     assert ctx.estimate == pytest.approx(_coef(r, "A_pmc") - _coef(r, "A_pc"))
-    assert ctx.se is not None and ctx.p is not None and ctx.ci_low is not None
+    assert ctx.se is not None
+    assert ctx.p is not None
+    assert ctx.ci_low is not None
     assert r.estimand("contextual_cm").estimate == pytest.approx(_coef(r, "A_cmc") - _coef(r, "A_pmc"))
     for name in ("std_A_pc", "std_A_pmc", "std_A_cmc"):
         assert math.isfinite(r.estimand(name).estimate)
@@ -97,7 +102,8 @@ def test_t5_prediction_interval(results: dict[Template, ModelResult]) -> None:
     assert r.estimand("prediction_interval_low").estimate == pytest.approx(beta - 1.96 * sd)
     assert r.estimand("prediction_interval_high").estimate == pytest.approx(beta + 1.96 * sd)
     lrt = r.estimand("lrt_cm_slope")
-    assert lrt.p is not None and 0 <= lrt.p <= 1
+    assert lrt.p is not None
+    assert 0 <= lrt.p <= 1
 
 
 def test_t6_response_surface(results: dict[Template, ModelResult]) -> None:
@@ -128,7 +134,8 @@ def test_spec_options(small_frame: pd.DataFrame) -> None:
     terms = [fe.term for fe in r.fixed_effects]
     assert terms == ["Intercept", "occasion", "A_pc_dt", "A_pmc", "A_cmc", "sev"]
     assert all(fe.stat_name == "z" and fe.df is None for fe in r.fixed_effects)
-    assert r.primary.fit.method == "ML" and r.primary.fit.reml_criterion is None
+    assert r.primary.fit.method == "ML"
+    assert r.primary.fit.reml_criterion is None
     assert any("winsorised" in c for c in r.caveats)
 
 
@@ -136,3 +143,19 @@ def test_t4_longer_lag(small_frame: pd.DataFrame) -> None:
     r1 = fit_model(small_frame, ModelSpec(template=Template.T4, reml=False))
     r2 = fit_model(small_frame, ModelSpec(template=Template.T4, reml=False, lag=2))
     assert r2.primary.fit.n_obs < r1.primary.fit.n_obs
+
+
+def test_bootstrap_cis_for_primary_model(small_frame: pd.DataFrame) -> None:
+    spec = ModelSpec(template=Template.T0, vc_ci="bootstrap", n_boot=20, seed=11, reml=False)
+    r = fit_model(small_frame, spec)
+    for vc in r.primary.variance_components:
+        assert vc.ci_low is not None
+        assert vc.ci_high is not None
+        assert vc.ci_low <= vc.ci_high
+        assert vc.ci_method is not None
+        assert vc.ci_method.startswith("parametric bootstrap (n=20")
+    resid = r.primary.variance("residual", "residual")
+    assert resid.ci_low < resid.estimate < resid.ci_high
+    assert all(vc.ci_low is None for vc in r.model("alliance_A_p").variance_components)
+    again = fit_model(small_frame, spec)
+    assert again.primary.variance_components == r.primary.variance_components
