@@ -3,6 +3,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from app.core.repository import ScopedRepository
 from app.models import ConsentEvent
@@ -34,7 +35,7 @@ def excluded_patient_ids() -> Select[Any]:
     """
     latest = (
         select(ConsentEvent.patient_id, ConsentEvent.withdrawal_level)
-        .distinct(ConsentEvent.patient_id)
+        .ext(distinct_on(ConsentEvent.patient_id))
         .order_by(ConsentEvent.patient_id, ConsentEvent.id.desc())
         .subquery()
     )

@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.core.errors import FieldError, InvalidPayload, NotFound
 from app.models.enums import Role
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])  # any Select, whatever its columns
 
 
 def accessible_site_ids(principal: Principal) -> frozenset[uuid.UUID] | None:
