@@ -119,8 +119,7 @@ def level_sd(df: pd.DataFrame, column: str) -> dict[str, float]:
 
 
 def derive_outcome(df: pd.DataFrame, outcome: str) -> pd.DataFrame:
-    """Add ``{outcome}_pm, {outcome}_pc, {outcome}_pmc, {outcome}_cmc`` (as for alliance; used by
-    T4's reverse path)."""
+    """Add ``{outcome}_pm, {outcome}_pc, {outcome}_pmc, {outcome}_cmc`` (used by T4's reverse path)."""
     out = decompose(df, outcome, "_tmp_")
     renames = {"_tmp_m": "pm", "_tmp_c": "pc", "_tmp_mc": "pmc", "_tmp_cmc": "cmc"}
     out = out.rename(columns={k: f"{outcome}_{v}" for k, v in renames.items()})

@@ -56,8 +56,7 @@ def fit_model(data: pd.DataFrame, spec: ModelSpec, engine: Engine | None = None)
     if validated.groupby("patient_id")["cm_id"].nunique().max() > 1:
         output.caveats.append(
             "Some patients changed case manager: each patient–CM episode is a separate dyad nested "
-            "in its CM; the "
-            "cross-classification of patients by CMs is not modelled."
+            "in its CM; the cross-classification of patients by CMs is not modelled."
         )
     provenance = Provenance(
         spec=spec.to_dict(),

@@ -33,7 +33,13 @@ def render_model(m: FittedModel) -> list[str]:
         )
     for vc in m.variance_components:
         extra = f" (sd {vc.sd:.3f})" if vc.sd is not None else ""
-        lines.append(f"  {vc.kind:<11} {vc.group}:{vc.term} = {vc.estimate:.4f}{extra}")
+        label = vc.group if vc.term == vc.group else f"{vc.group}:{vc.term}"
+        ci = (
+            f" [{vc.ci_low:.3f}, {vc.ci_high:.3f}]"
+            if vc.ci_low is not None and vc.ci_high is not None
+            else ""
+        )
+        lines.append(f"  {vc.kind:<11} {label} = {vc.estimate:.4f}{extra}{ci}")
     lines.append(
         f"  loglik {m.fit.loglik:.3f}  AIC(ML) {_num(m.fit.aic_ml, '{:.2f}')}"
         f"  BIC(ML) {_num(m.fit.bic_ml, '{:.2f}')}"

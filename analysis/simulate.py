@@ -15,8 +15,7 @@ class SimulationTruth:
 
     Outcome slopes are per wave; ``months_per_wave`` converts them to the ``time`` (months) metric.
     ``g_c`` and ``g_p`` are per-SD effects of the CM and patient alliance components on the outcome
-    slope, ``w``
-    the effect of the previous occasion's within-dyad alliance deviation on the outcome.
+    slope, ``w`` the effect of the previous occasion's within-dyad alliance deviation on the outcome.
     """
 
     n_sites: int
@@ -98,8 +97,7 @@ def simulate_study(
         Per-occasion probability (after wave 0) that an occasion is not recorded.
     transfer : float
         Probability that a patient moves to another CM of the same site at a random wave ≥ 2; later
-        waves form a
-        new dyad whose ``time`` restarts at 0.
+        waves form a new dyad whose ``time`` restarts at 0.
     clip_outcome : bool
         Clip the outcome at 0 (HoNOS floor).
     **overrides

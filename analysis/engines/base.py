@@ -56,8 +56,8 @@ class EngineFit:
     """Engine-neutral estimates of one fitted design.
 
     ``fe_vcov`` is the lme4 quantity σ²(X'V⁻¹X)⁻¹. ``cov_re`` holds the covariance of the random
-    coefficients in
-    ``groups`` (labelled by ``re_names``), ``vcomp`` the independent variance components by name.
+    coefficients in ``groups`` (labelled by ``re_names``), ``vcomp`` the independent variance
+    components by name.
     """
 
     design: Design
@@ -75,7 +75,7 @@ class EngineFit:
     n_cov_params: int
     converged: bool
     optimizer: str
-    n_iter: int | None  # function evaluations of the final optimiser run
+    n_iter: int | None  # likelihood evaluations by the gradient optimisers (polish steps not counted)
     max_grad: float | None
     hessian_pd: bool
     warnings: tuple[CapturedWarning, ...]

@@ -60,7 +60,7 @@ def bootstrap(
         warnings.simplefilter("ignore")
         for _ in range(n_boot):
             set_endog(model, simulate_endog(model, fit, rng))
-            result, _ = optimise(model, fit.reml, fit.start)
+            result, _, _ = optimise(model, fit.reml, fit.start)
             failed += int(not result.converged)
             draws.append(variance_vector(result, model.k_re))
     set_endog(model, original)

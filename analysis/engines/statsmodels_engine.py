@@ -43,14 +43,13 @@ class StatsmodelsEngine:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = self._build(design)
-            result, optimizer = self._optimise(model, reml, start)
+            result, optimizer, evals = self._optimise(model, reml, start)
             fe_vcov = _fe_vcov(model, result.params_object, float(result.scale))
             max_grad = _max_grad(model, result.params_object)
             hessian_pd = _hessian_pd(result)
         counts = Counter((w.category.__name__, str(w.message)) for w in caught)
         captured = tuple(CapturedWarning(cat, msg, n) for (cat, msg), n in counts.items())
         hessian_pd = hessian_pd and not any("not positive definite" in w.message for w in captured)
-        hist = result.hist[-1] if result.hist else {}
         group_col = design.groups or ALL_GROUP
         cov_re = np.asarray(result.cov_re, dtype=float).reshape(model.k_re, model.k_re)
         return EngineFit(
@@ -73,7 +72,7 @@ class StatsmodelsEngine:
             n_cov_params=int(model.k_re2 + model.k_vc),
             converged=bool(result.converged),
             optimizer=optimizer,
-            n_iter=_as_int(hist.get("fcalls")),
+            n_iter=evals,
             max_grad=max_grad,
             hessian_pd=hessian_pd,
             warnings=captured,
@@ -114,7 +113,7 @@ class StatsmodelsEngine:
             raise EngineError(f"could not build model {design.name!r}: {exc}") from exc
 
     @staticmethod
-    def _optimise(model: MixedLM, reml: bool, start: Any) -> tuple[Any, str]:
+    def _optimise(model: MixedLM, reml: bool, start: Any) -> tuple[Any, str, int]:
         """statsmodels' default method sequence (BFGS first), a Newton polish, then Powell only if that fails.
 
         Convergence is judged by the Newton step of the profiled criterion (as lme4 scales its gradient by the
@@ -124,10 +123,11 @@ class StatsmodelsEngine:
         Hessian of the few covariance parameters; Powell (the role bobyqa plays in lme4) is the last resort.
         The Cholesky diagonal is bounded at ~0 as lme4 bounds theta.
         """
-        result, x, used, packed = None, None, [], start
+        result, x, used, packed, evals = None, None, [], start, 0
         for method in DEFAULT_METHODS:  # statsmodels' default sequence, each from the previous end point
             attempt, end = _attempt(model, reml, method, packed)
             used.append(method)
+            evals += _evaluations(attempt)
             if attempt is not None and (result is None or attempt.llf > result.llf):
                 result, x = attempt, end
             packed = end if end is not None else packed
@@ -143,13 +143,13 @@ class StatsmodelsEngine:
                 used.append("powell")
         if result is not None and step == 0.0:
             result.converged = True
-            return result, "+".join(used)
+            return result, "+".join(used), evals
         used.append("newton")
         final = _evaluate_at(model, reml, x)
         if final is None:
             raise EngineError("MixedLM fit failed with every optimiser (singular covariance)")
         final.converged = step <= NEWTON_TOL
-        return final, "+".join(used)
+        return final, "+".join(used), evals
 
 
 def _newton(model: MixedLM, x: np.ndarray) -> tuple[np.ndarray, float]:
@@ -293,5 +293,9 @@ def _hessian_pd(result: Any) -> bool:
     return bool(finite and np.all(np.linalg.eigvalsh((cov + cov.T) / 2) > 0))
 
 
-def _as_int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | np.integer) else None
+def _evaluations(result: Any) -> int:
+    """Function evaluations statsmodels' optimiser reported for one attempt (0 if unknown)."""
+    if result is None or not result.hist:
+        return 0
+    value = result.hist[-1].get("fcalls", 0)
+    return int(value) if isinstance(value, int | np.integer) else 0

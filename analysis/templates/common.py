@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.engines.base import Design, Engine, EngineFit
+from analysis.errors import EngineError
 from analysis.inference import fixed_effect_table
 from analysis.result import (
     CapturedWarningRecord,
@@ -73,9 +74,16 @@ def run_design(
     """
     use_reml = ctx.spec.reml if reml is None else reml
     fit = ctx.engine.fit(design, reml=use_reml)
-    ml = ctx.engine.fit(design, reml=False, start=fit.start) if use_reml else fit
     k, n = fit.n_params, fit.n_obs
-    note = None if ml.converged else "ML refit for AIC/BIC did not converge"
+    ml: EngineFit | None = fit
+    note = None
+    if use_reml:
+        try:
+            ml = ctx.engine.fit(design, reml=False, start=fit.start)
+        except EngineError as exc:
+            ml, note = None, f"AIC/BIC unavailable: the ML refit failed ({exc})"
+    if ml is not None and not ml.converged:
+        note = "ML refit for AIC/BIC did not converge; AIC/BIC are approximate"
     indices = FitIndices(
         method="REML" if use_reml else "ML",
         n_obs=n,
@@ -83,9 +91,9 @@ def run_design(
         n_params=k,
         loglik=fit.llf,
         reml_criterion=-2.0 * fit.llf if use_reml else None,
-        loglik_ml=ml.llf,
-        aic_ml=-2.0 * ml.llf + 2.0 * k,
-        bic_ml=-2.0 * ml.llf + k * float(np.log(n)),
+        loglik_ml=ml.llf if ml else None,
+        aic_ml=-2.0 * ml.llf + 2.0 * k if ml else None,
+        bic_ml=-2.0 * ml.llf + k * float(np.log(n)) if ml else None,
         note=note,
     )
     comps = variance_components(fit)
@@ -93,7 +101,7 @@ def run_design(
         comps = with_bootstrap_cis(ctx, fit, comps)
     ratios = [vc.sd / np.sqrt(fit.scale) for vc in comps if vc.kind == "variance" and vc.group != "residual"]
     corr_edge = any(abs(vc.estimate) > 0.999 for vc in comps if vc.kind == "correlation")
-    warns = (*fit.warnings, *(ml.warnings if ml is not fit else ()))
+    warns = (*fit.warnings, *(ml.warnings if ml is not None and ml is not fit else ()))
     diagnostics = Diagnostics(
         converged=fit.converged,
         optimizer=fit.optimizer,
@@ -163,8 +171,7 @@ def icc2_caveat(icc2: float, what: str) -> list[str]:
     if np.isfinite(icc2) and icc2 < ICC2_THRESHOLD:
         return [
             f"CM means of {what} are unreliable (ICC2 = {icc2:.2f} < {ICC2_THRESHOLD}); between-CM "
-            f"effects are "
-            "attenuated. A latent-mean (multilevel SEM) model would correct this."
+            "effects are attenuated. A latent-mean (multilevel SEM) model would correct this."
         ]
     return []
 

@@ -1,5 +1,7 @@
-"""T1: growth model with random slopes (CM and dyad level), plus a 2-level model for the int–slope
-correlation."""
+"""T1: growth model with random slopes (CM and dyad level).
+
+A 2-level dyad model adds the intercept–slope correlation that the 3-level statsmodels model cannot hold.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +11,7 @@ from analysis.templates.common import DYAD_VC, LEVELS, Context, TemplateOutput, 
 
 
 def run(ctx: Context) -> TemplateOutput:
-    """``y ~ time`` with CM intercept (+ slope) and independent dyad intercept (+ slope) variance
-    components."""
+    """``y ~ time``: CM intercept (+ slope), independent dyad intercept (+ slope) variance components."""
     out = TemplateOutput()
     y, t = ctx.spec.outcome, ctx.time
     data = complete(ctx.data, [y, t, *ctx.spec.covariates])
@@ -33,10 +34,8 @@ def run(ctx: Context) -> TemplateOutput:
     )
     out.caveats.append(
         "Closest expressible model: statsmodels cannot correlate the dyad intercept and slope "
-        "inside the CM level "
-        "(lme4: (1 + time | cm:patient)); they are independent variance components in 'growth'. The "
-        "correlation "
-        "comes from 'growth_2level', which ignores the CM level."
+        "inside the CM level (lme4: (1 + time | cm:patient)); they are independent variance "
+        "components in 'growth'. The correlation comes from 'growth_2level', which ignores the CM level."
     )
     out.caveats.append("A random-slope LRT is on the boundary: use a 50:50 χ²(1)/χ²(2) mixture p-value.")
     return out

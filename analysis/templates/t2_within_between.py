@@ -18,6 +18,8 @@ from analysis.templates.common import (
 
 TREND_CORRELATION = 0.1
 
+TREND_CORRELATION = 0.1  # |r(A_pc, time)| above which the detrending caveat is shown
+
 
 def run(ctx: Context) -> TemplateOutput:
     """``y ~ time + A_pc + A_pmc + A_cmc`` with CM and dyad intercepts (+ independent dyad time slope)."""
@@ -60,11 +62,12 @@ def run(ctx: Context) -> TemplateOutput:
     if ctx.spec.random_slopes:
         out.caveats.append(
             "Closest expressible model: the dyad intercept and time slope are independent variance "
-            "components "
-            "(lme4's (1 + time | cm:patient) correlates them)."
+            "components (lme4's (1 + time | cm:patient) correlates them)."
         )
-    if not ctx.spec.detrend:
+    trend = abs(float(data["A_pc"].corr(data[t])))
+    if not ctx.spec.detrend and trend > TREND_CORRELATION:
         out.caveats.append(
-            "Within deviations are not detrended; if alliance trends over time set detrend=True."
+            f"Alliance trends within dyads (r(A_pc, {t}) = {trend:.2f}); consider detrend=True "
+            "(Wang & Maxwell 2015)."
         )
     return out

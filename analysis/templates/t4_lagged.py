@@ -13,8 +13,10 @@ SHORT_PANEL = 5
 
 
 def run(ctx: Context) -> TemplateOutput:
-    """Forward ``y ~ y_lag + A_pc_lag + A_pmc + A_cmc + time``; reverse ``A ~ A_lag + y_pc_lag +
-    y_pmc + y_cmc + time``."""
+    """Forward ``y ~ y_lag + A_pc_lag + A_pmc + A_cmc + time`` and its reverse path.
+
+    The reverse model is ``A ~ A_lag + y_pc_lag + y_pmc + y_cmc + time`` on the same occasions.
+    """
     out = TemplateOutput()
     y, a, t, lag = ctx.spec.outcome, ctx.alliance, ctx.time, ctx.spec.lag
     within = "A_pc_dt" if ctx.spec.detrend else "A_pc"
@@ -59,8 +61,7 @@ def run(ctx: Context) -> TemplateOutput:
     if median_t < SHORT_PANEL:
         out.caveats.append(
             f"Short panels (median {median_t:.0f} occasions per dyad < {SHORT_PANEL}): the lagged "
-            f"outcome with a "
-            "dyad random intercept is Nickell-biased, roughly −(1+ρ)/(T−1)."
+            "outcome with a dyad random intercept is Nickell-biased, roughly −(1+ρ)/(T−1)."
         )
     gaps = data.sort_values(["dyad_id", "time"]).groupby("dyad_id")["time"].diff().dropna()
     if gaps.nunique() > 1:

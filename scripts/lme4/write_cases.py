@@ -1,7 +1,8 @@
 """Write the data sets and model cases that make_fixtures.R fits with lme4.
 
-Run from the repository root:  .venv/bin/python scripts/lme4/write_cases.py && Rscript
-scripts/lme4/make_fixtures.R
+Run from the repository root::
+
+    .venv/bin/python scripts/lme4/write_cases.py && Rscript scripts/lme4/make_fixtures.R
 
 Each simulated case runs a template through the library with a recording engine, so R fits exactly the design
 (the derived variables, complete cases) that the library fitted. Outputs go to tests/analysis/fixtures/.

@@ -69,8 +69,7 @@ def compare(case: dict[str, Any]) -> dict[str, float]:
     """Maximum relative differences (fixed effects, SEs, variances) and absolute log-likelihood difference.
 
     Variances are compared relative to max(|lme4 value|, 1e-3 × residual variance), so a component
-    estimated at
-    the boundary (0 in both) does not divide by zero.
+    estimated at the boundary (0 in both) does not divide by zero.
     """
     ref = reference()[case["id"]]
     est, se, var, loglik = fitted(case)
