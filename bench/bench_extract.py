@@ -19,6 +19,7 @@ from app.auth.principal import SYSTEM
 from app.config import PROJECT_ROOT
 from app.datasets import service
 from app.datasets.params import ExtractionParams
+from app.datasets.repository import driver_connection
 from app.db.engine import build_engine, build_sessionmaker
 from app.db.migrate import upgrade
 from app.db.url import start_embedded, to_psycopg_url
@@ -26,14 +27,17 @@ from app.db.url import start_embedded, to_psycopg_url
 N_PATIENTS = int(os.environ.get("BENCH_PATIENTS", 50_000))
 WAVES = 10  # per patient: 10 WAI-SR + 10 WAI-SR-T + 10 HoNOS + 10 K10 → 1M + 1M at 50k patients
 SETUP = f"""
-INSERT INTO sites (id, code, name) SELECT gen_random_uuid(), 'B' || s, 'bench ' || s FROM generate_series(1, 4) s;
+INSERT INTO sites (id, code, name)
+  SELECT gen_random_uuid(), 'B' || s, 'bench ' || s FROM generate_series(1, 4) s;
 CREATE TEMP TABLE s AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM sites;
 INSERT INTO case_managers (id, site_id, code, discipline, started_on)
-  SELECT gen_random_uuid(), s.id, 'CM' || c, 'nursing', '2015-01-01' FROM generate_series(0, 399) c JOIN s ON s.n = c % 4;
+  SELECT gen_random_uuid(), s.id, 'CM' || c, 'nursing', '2015-01-01'
+  FROM generate_series(0, 399) c JOIN s ON s.n = c % 4;
 CREATE TEMP TABLE c AS SELECT id, site_id, row_number() OVER (ORDER BY id) - 1 AS n FROM case_managers;
 CREATE TEMP TABLE p AS SELECT gen_random_uuid() AS id, g AS n FROM generate_series(0, {N_PATIENTS - 1}) g;
 INSERT INTO patients (id, site_id, study_id, birth_year, sex, enrolled_on)
-  SELECT p.id, c.site_id, 'P' || p.n, 1960 + p.n % 40, CASE WHEN p.n % 2 = 0 THEN 'female' ELSE 'male' END, '2020-01-01'
+  SELECT p.id, c.site_id, 'P' || p.n, 1960 + p.n % 40,
+    CASE WHEN p.n % 2 = 0 THEN 'female' ELSE 'male' END, '2020-01-01'
   FROM p JOIN c ON c.n = p.n % 400;
 INSERT INTO dyads (id, site_id, patient_id, case_manager_id, started_on)
   SELECT gen_random_uuid(), c.site_id, p.id, c.id, '2020-02-01' FROM p JOIN c ON c.n = p.n % 400;
@@ -51,8 +55,10 @@ FROM (
     i.code, i.version, i.rater, date '2020-02-10' + w * 91 + i.shift AS rated_on,
     CASE WHEN i.kind = 'alliance' THEN 1 + random() * 4 ELSE round(random() * 40) END AS total
   FROM d CROSS JOIN generate_series(0, {WAVES - 1}) w
-  CROSS JOIN (VALUES ('wai-sr', '2006', 'alliance', 'patient', 0), ('wai-sr-t', '2020', 'alliance', 'case_manager', 3),
-                     ('honos', '1998', 'outcome', 'case_manager', 5), ('k10', 'au-2001', 'outcome', 'patient', 1))
+  CROSS JOIN (VALUES ('wai-sr', '2006', 'alliance', 'patient', 0),
+                     ('wai-sr-t', '2020', 'alliance', 'case_manager', 3),
+                     ('honos', '1998', 'outcome', 'case_manager', 5),
+                     ('k10', 'au-2001', 'outcome', 'patient', 1))
        AS i(code, version, kind, rater, shift)
 ) x;
 ANALYZE;
@@ -74,7 +80,9 @@ def main() -> None:
     t = time.perf_counter()
     with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
         conn.execute(SETUP)  # type: ignore[arg-type]
-        counts = dict(conn.execute("SELECT kind, count(*) FROM measurements GROUP BY kind").fetchall())
+        counts: dict[str, int] = dict(
+            conn.execute("SELECT kind, count(*) FROM measurements GROUP BY kind").fetchall()  # type: ignore[arg-type]
+        )
     setup_s = time.perf_counter() - t
     engine = build_engine(url, pool_size=2)
     make_session = build_sessionmaker(engine)
@@ -85,10 +93,10 @@ def main() -> None:
             frame = service.build_frame(session, SYSTEM, ExtractionParams())
             extract_times.append(time.perf_counter() - t)
             rows = len(frame)
-            conn = session.connection().connection.driver_connection
+            conn = driver_connection(session)
             t = time.perf_counter()
             buf = io.BytesIO()
-            with conn.cursor() as cur, cur.copy(RAW) as copy:  # type: ignore[union-attr]
+            with conn.cursor() as cur, cur.copy(RAW) as copy:
                 for chunk in copy:
                     buf.write(chunk)
             raw = pacsv.read_csv(io.BytesIO(buf.getvalue())).to_pandas()

@@ -64,11 +64,13 @@ def get_analysis(run_id: uuid.UUID, session: DbSession, principal: Reader) -> ob
 def get_analysis_dataset(
     run_id: uuid.UUID, request: Request, session: DbSession, principal: Reader
 ) -> Response:
-    """The exact de-identified data set the run was fitted to (CSV; Parquet with `Accept`), to refit elsewhere.
-    Patients who have since withdrawn with `exclude_data` are left out (count in `X-Excluded-Withdrawn`)."""
+    """The exact de-identified data set the run was fitted to (CSV; Parquet with `Accept`), to refit
+    elsewhere. Patients who have since withdrawn with `exclude_data` are left out (count in
+    `X-Excluded-Withdrawn`)."""
     ds = service.dataset(session, principal, run_id)
     parquet = any(t in request.headers.get("accept", "") for t in PARQUET_TYPES)
     body = datasets.to_parquet(ds.frame) if parquet else datasets.to_csv(ds.frame)
+    extension = "parquet" if parquet else "csv"
     record(
         session,
         principal,
@@ -78,7 +80,7 @@ def get_analysis_dataset(
         changes={
             "what": "analysis-dataset",
             "rows": len(ds.frame),
-            "format": "parquet" if parquet else "csv",
+            "format": extension,
         },
     )
     return Response(
@@ -87,6 +89,6 @@ def get_analysis_dataset(
         headers={
             "X-Dataset-SHA256": ds.dataset_sha256,
             "X-Excluded-Withdrawn": str(ds.n_excluded_since),
-            "Content-Disposition": f'attachment; filename="analysis-{run_id}.{"parquet" if parquet else "csv"}"',
+            "Content-Disposition": f'attachment; filename="analysis-{run_id}.{extension}"',
         },
     )

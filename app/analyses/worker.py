@@ -9,6 +9,9 @@ fit is retried by another worker instead of staying "running" for ever.
 import asyncio
 import contextlib
 import logging
+import os
+import subprocess
+import sys
 
 from procrastinate import App, exceptions
 from sqlalchemy.engine import URL
@@ -49,7 +52,7 @@ async def run_worker_async(
     heartbeat_seconds: float = 2.0,
     stalled_seconds: float = 10.0,
     install_signal_handlers: bool = True,
-    name: str | None = None,
+    name: str = "dyadstudy-worker",
 ) -> None:
     engine = build_engine(url, pool_size=concurrency + 1)
     try:
@@ -81,11 +84,7 @@ def run_worker(url: URL, **options: object) -> None:
     asyncio.run(run_worker_async(url, **options))  # type: ignore[arg-type]
 
 
-def spawn_worker_process(env: dict[str, str] | None = None) -> "subprocess.Popen[bytes]":
+def spawn_worker_process(env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """`dyadstudy worker` as a child process (used by `serve` and `demo`: one command does everything,
     and a fit never competes with the API for the interpreter)."""
-    import os
-    import subprocess
-    import sys
-
     return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env={**os.environ, **(env or {})})

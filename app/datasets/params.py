@@ -1,4 +1,4 @@
-"""What to extract: instruments, raters, matching window, filters (a value object shared by runs and exports)."""
+"""What to extract: instruments, raters, matching window, filters (shared by runs and exports)."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -18,7 +18,7 @@ class InstrumentChoice:
 
 @dataclass(frozen=True)
 class ExtractionParams:
-    """Occasions are the *anchor* rater's current alliance ratings (see :mod:`app.datasets.extract`)."""
+    """Occasions are the *anchor* rater's current alliance ratings (see :mod:`app.datasets.sql`)."""
 
     anchor_rater: RaterRole = RaterRole.PATIENT
     alliance: dict[RaterRole, InstrumentChoice] = field(

@@ -2,14 +2,15 @@
 
 Matching rule (documented for researchers in the data dictionary):
 
-* **Occasions** are the *anchor* rater's alliance ratings (``anchor_rater``, the model's alliance rater): current,
-  active versions only (corrections replace, "entered in error" removes), of the chosen instrument (and version,
-  if given), within the site and date filters, of patients whose consent does not exclude their data.
-* **The other rater's alliance** (``A_c`` when the anchor is the patient, and vice versa) is the rating of the same
-  dyad by the other rater whose date is nearest to the occasion, within ±``window_days``.
-* **The outcome** ``y`` is the patient's outcome measure (chosen instrument, current active version) nearest in
-  date within ±``window_days`` (ties: the earlier one, then the first recorded); ``y_gap_days`` is its distance.
-  An outcome may serve two occasions if they are both nearest to it.
+* **Occasions** are the *anchor* rater's alliance ratings (``anchor_rater``, the model's alliance rater):
+  current, active versions only (corrections replace, "entered in error" removes), of the chosen instrument
+  (and version, if given), within the site and date filters, of patients whose consent does not exclude their
+  data.
+* **The other rater's alliance** (``A_c`` when the anchor is the patient, and vice versa) is the rating of the
+  same dyad by the other rater whose date is nearest to the occasion, within ±``window_days``.
+* **The outcome** ``y`` is the patient's outcome measure (chosen instrument, current active version) nearest
+  in date within ±``window_days`` (ties: the earlier one, then the first recorded); ``y_gap_days`` is its
+  distance. An outcome may serve two occasions if they are both nearest to it.
 * **The case manager** is the dyad's case manager (a dyad is one patient with one CM over a period, so this is
   the CM as of the occasion); ``time`` is months since the dyad started (days / 30.4375); ``occasion`` numbers
   the dyad's occasions from 0 in date order.
@@ -24,7 +25,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, not_, select, true
+from sqlalchemy import ClauseElement, ColumnElement, Select, and_, distinct, func, not_, select, true
 from sqlalchemy.dialects import postgresql
 
 from app.auth.principal import Principal
@@ -53,8 +54,11 @@ FRAME_COLUMNS = (
 )
 ID_COLUMNS = ("site_id", "cm_id", "patient_id", "dyad_id")
 
+# Any SELECT, whatever its columns (SQLAlchemy 2.1's ``Select`` is variadic in its row types).
+AnySelect = Select[*tuple[Any, ...]]
 
-def compile_sql(stmt: Select[Any]) -> str:
+
+def compile_sql(stmt: ClauseElement) -> str:
     """Render a Core statement with its values inlined (for COPY, which takes no bind parameters)."""
     return str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
@@ -77,10 +81,10 @@ def usable(
     return cond
 
 
-def anchors(principal: Principal, params: ExtractionParams, *, excluded: bool) -> Select[Any]:
-    """The occasions (anchor ratings) the caller may see; ``excluded`` picks the consent-excluded ones instead."""
+def anchors(principal: Principal, params: ExtractionParams, *, excluded: bool) -> AnySelect:
+    """The occasions (anchor ratings) the caller may see; ``excluded`` picks the consent-excluded ones."""
     m = Measurement
-    stmt = select(m.id, m.site_id, m.patient_id, m.dyad_id, m.rated_on, m.total).where(
+    stmt: AnySelect = select(m.id, m.site_id, m.patient_id, m.dyad_id, m.rated_on, m.total).where(
         usable(InstrumentKind.ALLIANCE, params.alliance[params.anchor_rater], params.anchor_rater)
     )
     if params.site_ids is not None:
@@ -108,7 +112,8 @@ def pseudonym_sql(column: str, prefix: str, key: bytes | None) -> str:
     if key is None:
         return f"{column}::text"
     inner, outer = _pads(key)
-    digest = f"sha256('\\x{outer.hex()}'::bytea || sha256('\\x{inner.hex()}'::bytea || convert_to({column}::text, 'UTF8')))"
+    message = f"convert_to({column}::text, 'UTF8')"
+    digest = f"sha256('\\x{outer.hex()}'::bytea || sha256('\\x{inner.hex()}'::bytea || {message}))"
     return f"'{prefix}-' || substr(encode({digest}, 'hex'), 1, 16)"
 
 

@@ -1,11 +1,12 @@
 """Item responses for simulated scores.
 
-``analysis.simulate`` produces scale scores (an alliance item mean on 1–5, a HoNOS total, a K10 total). Clinics
-submit item responses, and the demo goes through the same path, so each simulated score is turned into integer
-items whose score reproduces it as closely as integers allow: the target total ``round(score × n)`` (mean
-scales) or ``round(score)`` (sum scales) is clipped to the attainable range and spread as evenly as possible
-(every item ``⌊total / n⌋`` or one more), in a seeded random order. The stored score therefore differs from the
-simulated one by at most half an item step divided by the number of items (≤ 0.042 on the WAI-SR mean).
+``analysis.simulate`` produces scale scores (an alliance item mean on 1–5, a HoNOS total, a K10 total).
+Clinics submit item responses, and the demo goes through the same path, so each simulated score is turned
+into integer items whose score reproduces it as closely as integers allow: the target total
+``round(score × n)`` (mean scales) or ``round(score)`` (sum scales) is clipped to the attainable range and
+spread as evenly as possible (every item ``⌊total / n⌋`` or one more), in a seeded random order. The stored
+score therefore differs from the simulated one by at most half an item step divided by the number of items
+(≤ 0.042 on the WAI-SR mean).
 """
 
 import numpy as np

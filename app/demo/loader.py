@@ -5,7 +5,8 @@ ratings and outcome measures from item responses) as the system principal, so it
 audited exactly like clinic data. Sites are named "DEMO — synthetic …": nobody can mistake it for real data.
 """
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -20,10 +21,10 @@ from app.case_managers import service as cm_service
 from app.case_managers.schemas import CaseManagerCreate
 from app.demo.items import items_for
 from app.dyads import service as dyad_service
-from app.dyads.schemas import DyadCreate, TransferCreate
+from app.dyads.schemas import DyadCreate, DyadRead, TransferCreate
 from app.measurements import service as measurement_service
 from app.measurements.schemas import AllianceRatingCreate, OutcomeMeasureCreate
-from app.models import Site
+from app.models import Dyad, Site
 from app.models.enums import DiagnosisGroup, Discipline, Sex
 from app.patients import service as patient_service
 from app.patients.schemas import PatientCreate
@@ -96,8 +97,8 @@ def load(
 def _load_patient(
     session: Session,
     rows: pd.DataFrame,
-    sites: dict[str, object],
-    cms: dict[str, object],
+    sites: dict[Hashable, uuid.UUID],
+    cms: dict[Hashable, uuid.UUID],
     rng: np.random.Generator,
 ) -> None:
     site_id = sites[rows["site_id"].iloc[0]]
@@ -106,7 +107,7 @@ def _load_patient(
         session,
         SYSTEM,
         PatientCreate(
-            site_id=site_id,  # type: ignore[arg-type]
+            site_id=site_id,
             enrolled_on=enrolled,
             birth_year=int(rng.integers(1950, 2002)),
             sex=[Sex.female, Sex.male][int(rng.integers(0, 2))],
@@ -115,13 +116,14 @@ def _load_patient(
     )
     dyad_start = enrolled + timedelta(days=7)
     last_day = dyad_start
+    dyad: Dyad | DyadRead
     for n, (_, episode) in enumerate(rows.groupby("dyad_id", sort=False)):
         cm_id = cms[episode["cm_id"].iloc[0]]
         if n == 0:
             dyad = dyad_service.create(
                 session,
                 SYSTEM,
-                DyadCreate(patient_id=patient.id, case_manager_id=cm_id, started_on=dyad_start),  # type: ignore[arg-type]
+                DyadCreate(patient_id=patient.id, case_manager_id=cm_id, started_on=dyad_start),
             )
         else:  # a transfer: the new dyad starts one wave after the last occasion with the previous CM
             dyad_start = last_day + timedelta(days=91)
@@ -129,10 +131,10 @@ def _load_patient(
                 session,
                 SYSTEM,
                 patient.id,
-                TransferCreate(case_manager_id=cm_id, on=dyad_start),  # type: ignore[arg-type]
+                TransferCreate(case_manager_id=cm_id, on=dyad_start),
             ).started
         for r in episode.itertuples():
-            on = dyad_start + timedelta(days=round(float(r.time) * MONTH))
+            on = dyad_start + timedelta(days=round(float(r.time) * MONTH))  # type: ignore[arg-type]
             _occasion(session, patient.id, dyad.id, on, r, rng)
             last_day = on
 

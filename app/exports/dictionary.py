@@ -24,7 +24,10 @@ class DatasetDictionary(BaseModel):
     columns: list[Column]
 
 
-PSEUDONYM = "pseudonym (HMAC-SHA256 with a per-export salt; the same entity has the same pseudonym within one export only)"
+PSEUDONYM = (
+    "pseudonym (HMAC-SHA256 with a per-export salt; the same entity has the same pseudonym within one "
+    "export only)"
+)
 
 
 def _ids(*names: str) -> list[Column]:
@@ -75,8 +78,9 @@ DICTIONARY: dict[ExportName, DatasetDictionary] = {
     ),
     ExportName.occasions: DatasetDictionary(
         name=ExportName.occasions,
-        description="The analysis frame: one row per patient-rated alliance occasion (WAI-SR), with the case "
-        "manager's WAI-SR-T and the HoNOS total nearest in date within ±window days (see app/datasets/sql.py).",
+        description="The analysis frame: one row per patient-rated alliance occasion (WAI-SR), with the "
+        "case manager's WAI-SR-T and the HoNOS total nearest in date within ±window days "
+        "(see app/datasets/sql.py).",
         columns=[
             *_ids("site_id", "cm_id", "patient_id", "dyad_id"),
             Column(name="occasion", type="integer", description="0, 1, … within the dyad, in date order"),

@@ -16,7 +16,7 @@ PARQUET = "application/vnd.apache.parquet"
 
 @router.get("/dictionary", response_model=list[DatasetDictionary])
 def data_dictionary(principal: Reader) -> object:
-    """Every column of every export: name, type, meaning, and whether it only appears in identifiable exports."""
+    """Every column of every export: name, type, meaning, and whether it is in identifiable exports only."""
     return list(DICTIONARY.values())
 
 
@@ -37,9 +37,10 @@ def export(
     rated_to: date | None = None,
     identifiable: bool = False,
 ) -> StreamingResponse:
-    """Stream an export as CSV (default) or Parquet (`format=parquet` or `Accept: application/vnd.apache.parquet`).
-    De-identified unless `identifiable=true` (admin and clinic keys only): ids re-keyed per export, dates as days
-    since enrolment, no free text. Patients who withdrew with `exclude_data` are left out (`X-Excluded-Withdrawn`)."""
+    """Stream an export as CSV (default) or Parquet (`format=parquet` or
+    `Accept: application/vnd.apache.parquet`). De-identified unless `identifiable=true` (admin and clinic
+    keys only): ids re-keyed per export, dates as days since enrolment, no free text. Patients who withdrew
+    with `exclude_data` are left out (`X-Excluded-Withdrawn`)."""
     accept = request.headers.get("accept", "")
     fmt = format or ("parquet" if PARQUET in accept or "application/x-parquet" in accept else "csv")
     filters = service.Filters(site_id, instrument, rater, rated_from, rated_to)

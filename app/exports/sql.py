@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, not_, select
+from sqlalchemy import Select, and_, distinct, func, not_, select
 
 from app.auth.principal import Principal
 from app.consent.repository import excluded_patient_ids
@@ -69,6 +69,4 @@ def measures_query(stmt: Select[Any], name: ExportName, key: bytes | None) -> st
 
 def excluded_count(stmt: Select[Any]) -> str:
     inner = stmt.subquery()
-    from sqlalchemy import distinct, func
-
     return compile_sql(select(func.count(distinct(inner.c.patient_id))))

@@ -22,20 +22,26 @@ def test_request_run_cache_and_dataset(client: TestClient, study: Study, drain) 
     assert r.status_code == 202, r.text
     run = r.json()
     assert r.headers["location"].endswith(f"{URL}/{run['id']}")
-    assert run["status"] == "queued" and not run["cached"] and run["dataset_rows"] > 0
+    assert run["status"] == "queued"
+    assert not run["cached"]
+    assert run["dataset_rows"] > 0
 
     drain()
     done = client.get(f"{URL}/{run['id']}", headers=key).json()
     assert done["status"] == "succeeded", done["error"]
-    assert done["attempts"] == 1 and done["library_versions"]["statsmodels"]
+    assert done["attempts"] == 1
+    assert done["library_versions"]["statsmodels"]
     assert done["result"]["template"] == "T2"
     assert done["instrument_versions"]["wai-sr"] == {"2006": run["dataset_rows"]}
 
     again = client.post(URL, json={"template": "T2"}, headers=key)
-    assert again.status_code == 200 and again.json()["cached"] and again.json()["id"] == run["id"]
+    assert again.status_code == 200
+    assert again.json()["cached"]
+    assert again.json()["id"] == run["id"]
 
     csv = client.get(f"{URL}/{run['id']}/dataset", headers=key)
-    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
     assert csv.headers["x-excluded-withdrawn"] == "0"
     pq = client.get(f"{URL}/{run['id']}/dataset", headers={**key, "Accept": "application/vnd.apache.parquet"})
     assert pq.headers["content-type"] == "application/vnd.apache.parquet"

@@ -13,7 +13,7 @@ from app.auth.principal import SYSTEM
 from app.consent import service as consent_service
 from app.consent.schemas import WithdrawalCreate
 from app.exports.dictionary import DICTIONARY, ExportName
-from app.models import AuditEvent, Measurement, Patient, Site
+from app.models import Measurement, Patient, Site
 from app.models.enums import AuditAction, Role, WithdrawalLevel
 from tests.analyses.conftest import Study
 from tests.factories import auth, make_key
@@ -33,12 +33,9 @@ def test_deidentified_streamed_exports_exclude_withdrawn(
     with Session(committed, expire_on_commit=False) as s:
         patient = s.scalars(select(Patient).order_by(Patient.id)).first()
         assert patient is not None
-        n_alliance = s.scalar(
-            select(func.count()).select_from(Measurement).where(Measurement.kind == "alliance")
-        )
-        mine = s.scalar(
-            select(func.count()).where(Measurement.kind == "alliance", Measurement.patient_id == patient.id)
-        )
+        alliance = select(func.count()).select_from(Measurement).where(Measurement.kind == "alliance")
+        n_alliance = s.execute(alliance).scalar_one()
+        mine = s.execute(alliance.where(Measurement.patient_id == patient.id)).scalar_one()
         consent_service.withdraw(
             s,
             SYSTEM,
@@ -49,20 +46,24 @@ def test_deidentified_streamed_exports_exclude_withdrawn(
     key = auth(study.keys.researcher)
     r = client.get(f"{V1}/alliance-ratings", headers=key)
     first = _csv(r)
-    assert r.headers["x-excluded-withdrawn"] == "1" and r.headers["x-deidentified"] == "true"
+    assert r.headers["x-excluded-withdrawn"] == "1"
+    assert r.headers["x-deidentified"] == "true"
     assert len(first) == n_alliance - mine
     assert list(first.columns) == [
         c.name for c in DICTIONARY[ExportName.alliance_ratings].columns if not c.identifiable_only
     ]
     assert first["patient_id"].str.match(r"^P-[0-9a-f]{16}$").all()
-    assert str(patient.id) not in r.text and "rated_on" not in first.columns
+    assert str(patient.id) not in r.text
+    assert "rated_on" not in first.columns
     second = _csv(client.get(f"{V1}/alliance-ratings", headers=key))
     assert set(first["patient_id"]).isdisjoint(second["patient_id"])  # re-keyed per export
 
     pq = client.get(f"{V1}/outcome-measures", headers={**key, "Accept": "application/vnd.apache.parquet"})
-    assert pq.status_code == 200 and pq.headers["content-type"] == "application/vnd.apache.parquet"
+    assert pq.status_code == 200
+    assert pq.headers["content-type"] == "application/vnd.apache.parquet"
     outcomes = pd.read_parquet(io.BytesIO(pq.content))
-    assert len(outcomes) > 0 and outcomes["total"].notna().all()
+    assert len(outcomes) > 0
+    assert outcomes["total"].notna().all()
 
     occ = _csv(client.get(f"{V1}/occasions", headers=key))
     assert {"A_p", "A_c", "y", "time"} <= set(occ.columns)
@@ -87,7 +88,8 @@ def test_identifiable_exports_and_roles(client: TestClient, study: Study, commit
         clinic = make_key(s, Role.clinic, site)
         s.commit()
     own = _csv(client.get(f"{V1}/alliance-ratings?identifiable=true", headers=auth(clinic)))
-    assert set(own["site_id"]) == {str(site_id)} and len(own) < len(admin)
+    assert set(own["site_id"]) == {str(site_id)}
+    assert len(own) < len(admin)
     other = _csv(client.get(f"{V1}/alliance-ratings", headers=auth(study.keys.clinic_a)))
     assert len(other) == 0
 
@@ -96,7 +98,3 @@ def test_data_dictionary(client: TestClient, study: Study) -> None:
     r = client.get(f"{V1}/dictionary", headers=auth(study.keys.researcher))
     assert r.status_code == 200
     assert {d["name"] for d in r.json()} == {e.value for e in ExportName}
-
-
-def test_unused_import_guard() -> None:
-    assert AuditEvent.__tablename__ == "audit_events"
