@@ -148,8 +148,10 @@ def _collect(
         pointer_of = {}
         missing_pointer = "/items"
     for key, value in raw.items():
-        pointer = pointer_of.get(key) or _pointer("items", str(key))
-        if not isinstance(key, str) or not _ITEM_KEY.match(key) or int(key) > definition.n_items:
+        # hot path: item keys that pass the check need no escaping ("/items/3")
+        known = isinstance(key, str) and _ITEM_KEY.match(key) is not None and int(key) <= definition.n_items
+        pointer = pointer_of.get(key) or ("/items/" + key if known else _pointer("items", str(key)))
+        if not known:
             message = f"unknown item {key!r}; items are '1'..'{definition.n_items}'"
             problems.append(ItemProblem(pointer=pointer, type=ProblemType.UNKNOWN_ITEM, message=message))
             continue
@@ -168,7 +170,7 @@ def _scale(definition: InstrumentDefinition, name: str, values: Mapping[int, flo
     n_missing = len(items) - len(valid)
     item_mean = math.fsum(valid) / len(valid) if valid else None
     if item_mean is None or n_missing > rule.allowed_missing(len(items)):
-        return ScaleScore(
+        return ScaleScore.model_construct(  # internal values: no re-validation on the hot path
             value=None,
             n_valid=len(valid),
             n_items=len(items),
@@ -183,7 +185,7 @@ def _scale(definition: InstrumentDefinition, name: str, values: Mapping[int, flo
         value = item_mean * len(items)
     else:
         value = math.fsum(valid)
-    return ScaleScore(
+    return ScaleScore.model_construct(
         value=value,
         n_valid=len(valid),
         n_items=len(items),
@@ -220,7 +222,7 @@ def score(
         message = f"{n_missing} of {total.n_items} missing ({list(missing)}); at most {allowed} allowed"
         problem = ItemProblem(pointer=missing_pointer, type=ProblemType.TOO_MANY_MISSING, message=message)
         raise ItemValidationError(definition.code, [problem])
-    return ScoreResult(
+    return ScoreResult.model_construct(
         code=definition.code,
         version=definition.version,
         provisional=definition.provisional,

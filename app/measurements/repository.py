@@ -1,11 +1,13 @@
 """All SQL of the measurements table and the bulk look-ups that feed it; every read goes through the scope."""
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, Table, or_, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -13,10 +15,42 @@ from app.core.errors import NotFound
 from app.core.pagination import PageParams, keyset
 from app.core.scoping import scope
 from app.instruments.definition import InstrumentKind
-from app.models import CaseManager, ConsentEvent, Dyad, Measurement, Patient, Site
-from app.models.measurement import CURRENT_ACTIVE
+from app.models import AuditEvent, CaseManager, ConsentEvent, Dyad, Measurement, Patient, Site
 
 TABLE = cast(Table, Measurement.__table__)
+INSERT_COLUMNS = (
+    ("id", "uuid"), ("record_id", "uuid"), ("version", "smallint"), ("is_current", "boolean"),
+    ("supersedes_id", "uuid"), ("status", "text"), ("reason", "text"), ("kind", "text"), ("site_id", "uuid"),
+    ("patient_id", "uuid"), ("dyad_id", "uuid"), ("case_manager_id", "uuid"), ("instrument_code", "text"),
+    ("instrument_version", "text"), ("rater", "text"), ("rated_on", "date"), ("occasion", "text"),
+    ("items", "jsonb"), ("score_input", "float8"), ("scores", "jsonb"), ("total", "float8"),
+    ("n_valid", "smallint"), ("prorated", "boolean"), ("natural_key", "bytea"), ("created_by", "uuid"),
+    ("created_at", "timestamptz"),
+)  # fmt: skip
+INSERT_NEW = text(
+    f"INSERT INTO measurements ({', '.join(n for n, _ in INSERT_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{n} AS {t}[])' for n, t in INSERT_COLUMNS)}) "
+    "ON CONFLICT (natural_key) WHERE is_current AND status = 'active' DO NOTHING "
+    "RETURNING natural_key, record_id"
+)
+
+AUDIT_COLUMNS = (
+    ("id", "uuid"), ("actor_key_id", "uuid"), ("actor_role", "text"), ("actor_site_id", "uuid"),
+    ("action", "text"), ("entity", "text"), ("entity_id", "uuid"), ("site_id", "uuid"), ("changes", "jsonb"),
+    ("reason", "text"), ("request_id", "text"),
+)  # fmt: skip
+INSERT_AUDIT = text(
+    f"INSERT INTO audit_events ({', '.join(n for n, _ in AUDIT_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{n} AS {t}[])' for n, t in AUDIT_COLUMNS)})"
+)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
 
 
 class MeasurementRepository:
@@ -71,16 +105,21 @@ class MeasurementRepository:
         return self.session.scalar(stmt)
 
     def insert_new(self, rows: list[dict[str, Any]]) -> dict[bytes, uuid.UUID]:
-        """Insert first versions, skipping natural duplicates; returns {natural_key: record_id} stored."""
+        """Insert first versions, skipping natural duplicates; returns {natural_key: record_id} stored.
+
+        One statement however many rows: each column travels as one array parameter and ``unnest`` turns
+        them back into rows (no per-row placeholders to parse or plan).
+        """
         if not rows:
             return {}
-        stmt = (
-            insert(TABLE)
-            .on_conflict_do_nothing(index_elements=["natural_key"], index_where=CURRENT_ACTIVE)
-            .returning(TABLE.c.natural_key, TABLE.c.record_id)
-        )
-        result = self.session.execute(stmt, rows)
-        return {key: record_id for key, record_id in result.all()}
+        params = {name: [_encode(row[name]) for row in rows] for name, _ in INSERT_COLUMNS}
+        return {key: record_id for key, record_id in self.session.execute(INSERT_NEW, params).all()}
+
+    def insert_audit_events(self, events: list[AuditEvent]) -> None:
+        """Bulk-append audit events as ``audit.record`` builds them (the chain trigger runs per row)."""
+        if events:
+            params = {name: [_encode(getattr(e, name)) for e in events] for name, _ in AUDIT_COLUMNS}
+            self.session.execute(INSERT_AUDIT, params)
 
     def existing_by_natural_key(self, keys: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
         stmt = self.select().where(
@@ -152,7 +191,9 @@ class ReferenceRepository:
         if not patient_ids:
             return {}
         latest = scope(
-            select(ConsentEvent).distinct(ConsentEvent.patient_id), self.principal, ConsentEvent.site_id
+            select(ConsentEvent).ext(distinct_on(ConsentEvent.patient_id)),
+            self.principal,
+            ConsentEvent.site_id,
         ).where(ConsentEvent.patient_id.in_(patient_ids))
         latest = latest.order_by(ConsentEvent.patient_id, ConsentEvent.id.desc())
         events = self.session.scalars(latest).all()

@@ -5,12 +5,14 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.consent.service import ensure_collection_allowed
 from app.core.errors import Conflict, FieldError, InvalidPayload, at
+from app.core.middleware import request_id_var
 from app.core.pagination import Page, PageParams, encode_cursor
 from app.instruments.change import assess_change
 from app.instruments.definition import InstrumentKind
@@ -24,7 +26,7 @@ from app.measurements.schemas import (
     MeasurementCreated,
     MeasurementRead,
 )
-from app.models import Measurement
+from app.models import AuditEvent, Measurement
 from app.models.base import new_id
 from app.models.enums import AuditAction, MeasurementStatus
 
@@ -35,25 +37,41 @@ class DuplicateMeasurement(Conflict):
     type, title = "duplicate-measurement", "An identical measurement is already stored"
 
 
+def created_event(principal: Principal, values: dict[str, Any]) -> AuditEvent:
+    """The audit event of a created measurement, for bulk insertion (as ``audit.record`` would build it)."""
+    return AuditEvent(
+        id=new_id(),
+        actor_key_id=principal.key_id,
+        actor_role=principal.role,
+        actor_site_id=principal.site_id,
+        action=AuditAction.create,
+        entity=ENTITY,
+        entity_id=values["record_id"],
+        site_id=values["site_id"],
+        changes=to_jsonable_python(created_changes(values)),
+        reason=None,
+        request_id=request_id_var.get(),
+    )
+
+
+def created_changes(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "instrument": f"{values['instrument_code']}@{values['instrument_version']}",
+        "patient_id": values["patient_id"],
+        "dyad_id": values["dyad_id"],
+        "rater": values["rater"],
+        "rated_on": values["rated_on"],
+        "items": values["items"],
+        "score": values["score_input"],
+        "total": values["total"],
+    }
+
+
 def audit_created(session: Session, principal: Principal, values: dict[str, Any]) -> None:
     audit.record(
-        session,
-        principal,
-        AuditAction.create,
-        ENTITY,
-        values["record_id"],
-        site_id=values["site_id"],
-        changes={
-            "instrument": f"{values['instrument_code']}@{values['instrument_version']}",
-            "patient_id": values["patient_id"],
-            "dyad_id": values["dyad_id"],
-            "rater": values["rater"],
-            "rated_on": values["rated_on"],
-            "items": values["items"],
-            "score": values["score_input"],
-            "total": values["total"],
-        },
-    )
+        session, principal, AuditAction.create, ENTITY, values["record_id"], site_id=values["site_id"],
+        changes=created_changes(values),
+    )  # fmt: skip
 
 
 def flags(session: Session, principal: Principal, m: Measurement) -> Flags:

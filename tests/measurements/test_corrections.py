@@ -9,8 +9,13 @@ URL = "/api/v1/alliance-ratings"
 
 
 def create(client: TestClient, keys: Keys, study: Study, values: tuple[float, ...] = (9, 9, 9, 9)) -> dict:
-    body = {"dyad_id": str(study.dyad.id), "instrument": "srs", "rater": "patient",
-            "rated_on": "2021-03-01", "items": items(*values)}  # fmt: skip
+    body = {
+        "dyad_id": str(study.dyad.id),
+        "instrument": "srs",
+        "rater": "patient",
+        "rated_on": "2021-03-01",
+        "items": items(*values),
+    }
     r = client.post(URL, json=body, headers=auth(keys.clinic_a))
     assert r.status_code == 201, r.text
     return r.json()
@@ -77,6 +82,9 @@ def test_entered_in_error_frees_the_natural_key(client: TestClient, keys: Keys, 
 def test_correction_into_a_duplicate_is_409(client: TestClient, keys: Keys, study: Study) -> None:
     create(client, keys, study, (9, 9, 9, 9))
     other = create(client, keys, study, (8, 8, 8, 8))
-    r = client.post(f"{URL}/{other['id']}/corrections", json={"items": items(9, 9, 9, 9), "reason": "retype"},
-                    headers=auth(keys.admin))  # fmt: skip
+    r = client.post(
+        f"{URL}/{other['id']}/corrections",
+        json={"items": items(9, 9, 9, 9), "reason": "retype"},
+        headers=auth(keys.admin),
+    )
     assert r.status_code == 409

@@ -19,8 +19,13 @@ URL = "/api/v1/alliance-ratings"
 
 
 def body(study: Study, values: tuple[float, ...] = (9, 9, 9, 9)) -> dict[str, object]:
-    return {"dyad_id": str(study.dyad.id), "instrument": "srs", "rater": "patient",
-            "rated_on": "2021-03-01", "items": items(*values)}  # fmt: skip
+    return {
+        "dyad_id": str(study.dyad.id),
+        "instrument": "srs",
+        "rater": "patient",
+        "rated_on": "2021-03-01",
+        "items": items(*values),
+    }
 
 
 def test_retry_replays_the_first_response(client: TestClient, keys: Keys, study: Study, db: Session) -> None:
@@ -72,8 +77,13 @@ def test_concurrent_twins_store_one_result(client: TestClient, committed: Engine
         dyad = make_dyad(db, patient, cm, started_on=date(2021, 2, 1))
         key = make_key(db, Role.clinic, site)
         db.commit()
-    payload = {"dyad_id": str(dyad.id), "instrument": "wai-sr", "rater": "patient", "rated_on": "2021-03-01",
-               "items": items(*[4] * 12)}  # fmt: skip
+    payload = {
+        "dyad_id": str(dyad.id),
+        "instrument": "wai-sr",
+        "rater": "patient",
+        "rated_on": "2021-03-01",
+        "items": items(*[4] * 12),
+    }
     idem = {**auth(key), "Idempotency-Key": str(uuid.uuid4())}
     with ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(lambda _: client.post(URL, json=payload, headers=idem), range(16)))

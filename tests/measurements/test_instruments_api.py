@@ -37,8 +37,12 @@ def test_register_new_version_and_use_it(client: TestClient, keys: Keys, study: 
     assert got["version"] == "2"
     assert got["latest"]
     assert client.get(f"{URL}/srs-local?version=1", headers=auth(keys.admin)).json()["latest"] is False
-    rating = {"dyad_id": str(study.dyad.id), "rater": "patient", "rated_on": "2021-03-01",
-              "items": items(9, 9, 9, 9)}  # fmt: skip
+    rating = {
+        "dyad_id": str(study.dyad.id),
+        "rater": "patient",
+        "rated_on": "2021-03-01",
+        "items": items(9, 9, 9, 9),
+    }
     r = client.post(
         "/api/v1/alliance-ratings", json={**rating, "instrument": "srs-local"}, headers=auth(keys.admin)
     )
@@ -51,8 +55,12 @@ def test_register_new_version_and_use_it(client: TestClient, keys: Keys, study: 
 
 def test_invalid_definitions_are_422(client: TestClient, keys: Keys) -> None:
     base = get_builtin("k10").model_dump(mode="json")
-    for bad in ({**base, "code": "Bad Code"}, {**base, "code": "k10x", "scales": {"total": [1, 99]}},
-                {**base, "code": "k10y", "item_wording": {"1": "no"}}, {"code": "k10z"}):  # fmt: skip
+    for bad in (
+        {**base, "code": "Bad Code"},
+        {**base, "code": "k10x", "scales": {"total": [1, 99]}},
+        {**base, "code": "k10y", "item_wording": {"1": "no"}},
+        {"code": "k10z"},
+    ):
         assert client.post(URL, json=bad, headers=auth(keys.admin)).status_code == 422
 
 

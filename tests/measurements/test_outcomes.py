@@ -22,8 +22,11 @@ def mid_items(d: InstrumentDefinition) -> dict[str, float | int | None]:
 def test_every_builtin_through_the_api(
     client: TestClient, keys: Keys, study: Study, definition: InstrumentDefinition
 ) -> None:
-    body: dict[str, object] = {"instrument": definition.code, "rated_on": "2021-03-01",
-                               "rater": definition.raters[0].value}  # fmt: skip
+    body: dict[str, object] = {
+        "instrument": definition.code,
+        "rated_on": "2021-03-01",
+        "rater": definition.raters[0].value,
+    }
     if definition.response.type is ResponseType.SINGLE_SCORE:
         body["score"] = 55
     else:
@@ -47,8 +50,12 @@ def honos(*values: int) -> dict[str, float | int | None]:
 
 class TestOutcomes:
     def test_honos_special_code_counts_as_missing(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"patient_id": str(study.patient.id), "instrument": "honos", "rated_on": "2021-03-01",
-                "items": honos(2, 2, 2, 2, 2, 2, 2, 2, 9, 2, 2, 2)}  # fmt: skip
+        body = {
+            "patient_id": str(study.patient.id),
+            "instrument": "honos",
+            "rated_on": "2021-03-01",
+            "items": honos(2, 2, 2, 2, 2, 2, 2, 2, 9, 2, 2, 2),
+        }
         r = client.post(OUTCOMES, json=body, headers=auth(keys.admin))
         assert r.status_code == 201, r.text
         data = r.json()
@@ -63,12 +70,18 @@ class TestOutcomes:
         self, client: TestClient, keys: Keys, study: Study
     ) -> None:
         base = {"patient_code": "P-TEST01", "instrument": "honos", "rater": "case_manager"}
-        first = client.post(OUTCOMES, json={**base, "rated_on": "2021-03-01", "items": honos(*[2] * 12)},
-                            headers=auth(keys.clinic_a))  # fmt: skip
+        first = client.post(
+            OUTCOMES,
+            json={**base, "rated_on": "2021-03-01", "items": honos(*[2] * 12)},
+            headers=auth(keys.clinic_a),
+        )
         assert first.status_code == 201, first.text
         assert first.json()["flags"]["change"]["cutoffs"][0]["in_range"] is True  # 24 >= 11
-        second = client.post(OUTCOMES, json={**base, "rated_on": "2021-06-01", "items": honos(*[0] * 12)},
-                             headers=auth(keys.clinic_a))  # fmt: skip
+        second = client.post(
+            OUTCOMES,
+            json={**base, "rated_on": "2021-06-01", "items": honos(*[0] * 12)},
+            headers=auth(keys.clinic_a),
+        )
         flags = second.json()["flags"]
         assert flags["previous_id"] == first.json()["id"]
         assert flags["change"]["reliable_change"] == "reliable_improvement"
@@ -88,8 +101,12 @@ class TestOutcomes:
         assert r.json()["errors"][0]["pointer"] == "/body/score"
 
     def test_alliance_instrument_is_refused(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"patient_id": str(study.patient.id), "instrument": "srs", "rated_on": "2021-03-01",
-                "items": items(9, 9, 9, 9)}  # fmt: skip
+        body = {
+            "patient_id": str(study.patient.id),
+            "instrument": "srs",
+            "rated_on": "2021-03-01",
+            "items": items(9, 9, 9, 9),
+        }
         r = client.post(OUTCOMES, json=body, headers=auth(keys.admin))
         assert r.status_code == 422
         assert r.json()["type"].endswith("wrong-instrument-kind")
@@ -108,8 +125,12 @@ class TestOutcomes:
     def test_list_filters(self, client: TestClient, keys: Keys, study: Study) -> None:
         for day, instrument in (("2021-03-01", "k10"), ("2021-04-01", "k10"), ("2021-05-01", "lsp-16")):
             n = 10 if instrument == "k10" else 16
-            body = {"patient_id": str(study.patient.id), "instrument": instrument, "rated_on": day,
-                    "items": items(*[1] * n)}  # fmt: skip
+            body = {
+                "patient_id": str(study.patient.id),
+                "instrument": instrument,
+                "rated_on": day,
+                "items": items(*[1] * n),
+            }
             assert client.post(OUTCOMES, json=body, headers=auth(keys.admin)).status_code == 201
         h = auth(keys.admin)
         got = client.get(f"{OUTCOMES}?patient_id={study.patient.id}&instrument=k10", headers=h).json()
@@ -117,8 +138,9 @@ class TestOutcomes:
         got = client.get(f"{OUTCOMES}?site_id={study.site.id}&rated_from=2021-04-01", headers=h).json()
         assert len(got["items"]) == 2
         page1 = client.get(f"{OUTCOMES}?patient_id={study.patient.id}&limit=2", headers=h).json()
-        page2 = client.get(f"{OUTCOMES}?patient_id={study.patient.id}&limit=2&cursor={page1['next_cursor']}",
-                           headers=h).json()  # fmt: skip
+        page2 = client.get(
+            f"{OUTCOMES}?patient_id={study.patient.id}&limit=2&cursor={page1['next_cursor']}", headers=h
+        ).json()
         assert len(page1["items"]) == 2
         assert len(page2["items"]) == 1
         assert page2["next_cursor"] is None

@@ -11,8 +11,13 @@ WAI = items(5, 4, 3, 2, 1, 5, 4, 3, 2, 1, 5, 4)
 
 class TestCreate:
     def test_by_dyad_scores_and_flags(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"dyad_id": str(study.dyad.id), "instrument": "wai-sr", "rater": "patient",
-                "rated_on": "2021-03-01", "items": WAI}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "wai-sr",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": WAI,
+        }
         r = client.post(URL, json=body, headers=auth(keys.clinic_a))
         assert r.status_code == 201, r.text
         data = r.json()
@@ -30,16 +35,28 @@ class TestCreate:
         assert got.json()["items"] == WAI
 
     def test_by_codes_with_clinic_key(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"patient_code": "P-TEST01", "case_manager_code": "CM01", "instrument": "srs",
-                "rater": "patient", "rated_on": "2021-03-01", "items": items(9.5, 9.1, 8.8, 9.0)}  # fmt: skip
+        body = {
+            "patient_code": "P-TEST01",
+            "case_manager_code": "CM01",
+            "instrument": "srs",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": items(9.5, 9.1, 8.8, 9.0),
+        }
         r = client.post(URL, json=body, headers=auth(keys.clinic_a))
         assert r.status_code == 201, r.text
         assert r.json()["dyad_id"] == str(study.dyad.id)
         assert r.json()["total"] == 36.4
 
     def test_by_codes_with_admin_needs_site(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"patient_code": "P-TEST01", "case_manager_code": "CM01", "instrument": "srs",
-                "rater": "patient", "rated_on": "2021-03-01", "items": items(9, 9, 9, 9)}  # fmt: skip
+        body = {
+            "patient_code": "P-TEST01",
+            "case_manager_code": "CM01",
+            "instrument": "srs",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": items(9, 9, 9, 9),
+        }
         r = client.post(URL, json=body, headers=auth(keys.admin))
         assert r.status_code == 422
         assert r.json()["errors"][0]["pointer"] == "/body/site_id"
@@ -47,9 +64,14 @@ class TestCreate:
         assert r.status_code == 201, r.text
 
     def test_by_ids_finds_the_active_dyad(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"patient_id": str(study.patient.id), "case_manager_id": str(study.cm.id),
-                "instrument": "star-c", "rater": "case_manager", "rated_on": "2021-03-01",
-                "items": items(*[3] * 12)}  # fmt: skip
+        body = {
+            "patient_id": str(study.patient.id),
+            "case_manager_id": str(study.cm.id),
+            "instrument": "star-c",
+            "rater": "case_manager",
+            "rated_on": "2021-03-01",
+            "items": items(*[3] * 12),
+        }
         r = client.post(URL, json=body, headers=auth(keys.admin))
         assert r.status_code == 201, r.text
         assert r.json()["total"] == 36
@@ -58,23 +80,38 @@ class TestCreate:
         assert before.json()["errors"][0]["pointer"] == "/body/rated_on"
 
     def test_dyad_period_is_checked(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"dyad_id": str(study.dyad.id), "instrument": "srs", "rater": "patient",
-                "rated_on": "2020-12-31", "items": items(9, 9, 9, 9)}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "srs",
+            "rater": "patient",
+            "rated_on": "2020-12-31",
+            "items": items(9, 9, 9, 9),
+        }
         r = client.post(URL, json=body, headers=auth(keys.admin))
         assert r.status_code == 422
         assert r.json()["errors"][0]["pointer"] == "/body/rated_on"
 
     def test_rater_must_be_allowed(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"dyad_id": str(study.dyad.id), "instrument": "wai-sr", "rater": "case_manager",
-                "rated_on": "2021-03-01", "items": WAI}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "wai-sr",
+            "rater": "case_manager",
+            "rated_on": "2021-03-01",
+            "items": WAI,
+        }
         r = client.post(URL, json=body, headers=auth(keys.admin))
         assert r.status_code == 422
         assert r.json()["errors"][0]["pointer"] == "/body/rater"
 
     def test_item_problems_point_at_each_item(self, client: TestClient, keys: Keys, study: Study) -> None:
         bad = {**WAI, "3": 9, "5": 2.5, "13": 1}
-        body = {"dyad_id": str(study.dyad.id), "instrument": "wai-sr", "rater": "patient",
-                "rated_on": "2021-03-01", "items": bad}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "wai-sr",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": bad,
+        }
         r = client.post(URL, json=body, headers=auth(keys.admin))
         assert r.status_code == 422, r.text
         assert r.headers["content-type"] == "application/problem+json"
@@ -82,22 +119,37 @@ class TestCreate:
         assert pointers == ["/body/items/13", "/body/items/3", "/body/items/5"]
 
     def test_too_many_missing(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"dyad_id": str(study.dyad.id), "instrument": "srs", "rater": "patient",
-                "rated_on": "2021-03-01", "items": items(9, 9, 9, None)}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "srs",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": items(9, 9, 9, None),
+        }
         r = client.post(URL, json=body, headers=auth(keys.admin))
         assert r.status_code == 422
         assert r.json()["errors"][0]["pointer"] == "/body/items"
 
     def test_outcome_instrument_is_refused(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"dyad_id": str(study.dyad.id), "instrument": "ors", "rater": "patient",
-                "rated_on": "2021-03-01", "items": items(9, 9, 9, 9)}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "ors",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": items(9, 9, 9, 9),
+        }
         r = client.post(URL, json=body, headers=auth(keys.admin))
         assert r.status_code == 422
         assert r.json()["errors"][0]["pointer"] == "/body/instrument"
 
     def test_unknown_instrument(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"dyad_id": str(study.dyad.id), "instrument": "wai-sr@1999", "rater": "patient",
-                "rated_on": "2021-03-01", "items": WAI}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "wai-sr@1999",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": WAI,
+        }
         r = client.post(URL, json=body, headers=auth(keys.admin))
         assert r.status_code == 404
         assert r.json()["type"].endswith("unknown-instrument")
@@ -105,8 +157,13 @@ class TestCreate:
     def test_natural_duplicate_is_409_with_existing_id(
         self, client: TestClient, keys: Keys, study: Study
     ) -> None:
-        body = {"dyad_id": str(study.dyad.id), "instrument": "wai-sr", "rater": "patient",
-                "rated_on": "2021-03-01", "items": WAI}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "wai-sr",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": WAI,
+        }
         first = client.post(URL, json=body, headers=auth(keys.admin))
         floats = {k: float(v) for k, v in WAI.items()}  # 4 == 4.0
         again = client.post(URL, json={**body, "items": floats, "occasion": "x"}, headers=auth(keys.admin))
@@ -116,8 +173,13 @@ class TestCreate:
         assert len(listed["items"]) == 1
 
     def test_scoping_and_roles(self, client: TestClient, keys: Keys, study: Study) -> None:
-        body = {"dyad_id": str(study.dyad.id), "instrument": "srs", "rater": "patient",
-                "rated_on": "2021-03-01", "items": items(9, 9, 9, 9)}  # fmt: skip
+        body = {
+            "dyad_id": str(study.dyad.id),
+            "instrument": "srs",
+            "rater": "patient",
+            "rated_on": "2021-03-01",
+            "items": items(9, 9, 9, 9),
+        }
         assert client.post(URL, json=body, headers=auth(keys.clinic_b)).status_code == 404
         assert client.post(URL, json=body, headers=auth(keys.researcher)).status_code == 403
         created = client.post(URL, json=body, headers=auth(keys.clinic_a)).json()
