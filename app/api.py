@@ -10,6 +10,7 @@ from app.case_managers.router import router as case_managers
 from app.consent.router import router as consent
 from app.dyads.router import router as dyads
 from app.exports.router import router as exports
+from app.imports.router import router as imports
 from app.instruments.router import router as instruments
 from app.outcomes.router import router as outcome_measures
 from app.patients.router import router as patients
@@ -32,6 +33,7 @@ for router in (
     alliance_ratings,
     outcome_measures,
     submissions,
+    imports,
     timeline,
     analyses,
     exports,

@@ -2,7 +2,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import ConfigDict, Field, StrictFloat, StrictInt, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, PlainValidator, StringConstraints, WithJsonSchema, model_validator
 
 from app.core.schemas import InputSchema, ReadSchema
 from app.core.types import Code, StudyDate
@@ -14,7 +14,16 @@ InstrumentRef = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}(@[A-Za-z0-9][A-Za-z0-9._-]{0,31})?$")
 ]
 ItemKey = Annotated[str, StringConstraints(min_length=1, max_length=8)]
-Number = StrictInt | StrictFloat
+
+
+def _number(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    return value
+
+
+# One check (and one error per offending item) instead of a union's error per member.
+Number = Annotated[int | float, PlainValidator(_number), WithJsonSchema({"type": "number"})]
 Items = Annotated[dict[ItemKey, Number | None], Field(max_length=200)]
 Occasion = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Reason = Annotated[str, StringConstraints(min_length=3, max_length=2000)]

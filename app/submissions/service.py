@@ -9,7 +9,7 @@ so good rows are stored and the bad one is reported. A row is written whole or n
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -21,10 +21,25 @@ from app.measurements.prepare import prepare
 from app.measurements.references import Resolver
 from app.measurements.repository import MeasurementRepository, ReferenceRepository
 from app.measurements.service import created_event
-from app.submissions.schemas import RowProblem, RowResult, RowStatus, SubmissionResult, SubmissionRow
+from app.submissions.schemas import (
+    AllianceRow,
+    OutcomeRow,
+    RowProblem,
+    RowResult,
+    RowStatus,
+    SubmissionResult,
+    SubmissionRow,
+)
 
 CHUNK = 1000
+_MODELS: dict[object, type[BaseModel]] = {"alliance_rating": AllianceRow, "outcome_measure": OutcomeRow}
 _ROW = TypeAdapter[Any](SubmissionRow)
+
+
+def _validate(raw: Any) -> Any:
+    """By the row's ``type`` (so error locations do not carry the union's tag), else via the tagged union."""
+    model = _MODELS.get(raw.get("type")) if isinstance(raw, dict) else None
+    return model.model_validate(raw) if model is not None else _ROW.validate_python(raw)
 
 
 def _problem(error: DomainError) -> RowProblem:
@@ -47,7 +62,7 @@ def ingest(
     parsed: list[tuple[int, Any]] = []
     for i, raw in enumerate(raw_rows):
         try:
-            parsed.append((i, _ROW.validate_python(raw)))
+            parsed.append((i, _validate(raw)))
         except ValidationError as exc:
             errors = [type(e)(pointer(i) + e.pointer, e.detail) for e in validation_errors(exc.errors())]
             results[i] = RowResult(index=i, status=RowStatus.error, problem=_problem(InvalidPayload(
