@@ -1,11 +1,13 @@
 """Load the demo (if the database is empty), queue the T2 analysis and say where to look."""
 
+import time
 from dataclasses import dataclass
 
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from sqlalchemy.engine import URL
 
+from analysis.spec import Template
 from app.analyses import service as analysis_service
 from app.analyses.schemas import AnalysisCreate
 from app.auth.principal import SYSTEM
@@ -19,7 +21,9 @@ class DemoOutcome:
     run_id: str | None
 
 
-def load_and_queue(url: URL, console: Console, *, force: bool = False) -> DemoOutcome:
+def load_and_queue(
+    url: URL, console: Console, *, force: bool = False, size: loader.DemoSize = loader.DemoSize()
+) -> DemoOutcome:
     engine = build_engine(url, pool_size=2)
     make_session = build_sessionmaker(engine)
     try:
@@ -28,19 +32,23 @@ def load_and_queue(url: URL, console: Console, *, force: bool = False) -> DemoOu
         if not empty and not force:
             console.print("database not empty: demo study not loaded (it only goes into an empty database)")
             return DemoOutcome(False, None)
+        started = time.perf_counter()
         with Progress(console=console, transient=False) as progress:
-            task = progress.add_task(f"loading demo study ({loader.DEMO_NAME})", total=1)
+            tasks: dict[str, TaskID] = {}
 
-            def advance(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
+            def advance(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(f"demo study: {stage}", total=total)
+                progress.update(tasks[stage], completed=done, total=total)
 
-            summary = loader.load(make_session, progress=advance)
+            summary = loader.load(make_session, size=size, progress=advance)
         console.print(
-            f"demo study loaded: {summary.sites} sites, {summary.case_managers} case managers, "
-            f"{summary.patients} patients, {summary.occasions} occasions (synthetic)"
+            f"demo study loaded ({loader.DEMO_NAME}): {summary.sites} sites, {summary.case_managers} case "
+            f"managers, {summary.patients} patients, {summary.occasions} occasions, {summary.measurements} "
+            f"ratings and measures in {time.perf_counter() - started:.1f} s"
         )
         with make_session.begin() as session:
-            run, _ = analysis_service.request(session, SYSTEM, AnalysisCreate(template="T2"))  # type: ignore[arg-type]
+            run, _ = analysis_service.request(session, SYSTEM, AnalysisCreate(template=Template.T2))
         return DemoOutcome(True, str(run.id))
     finally:
         engine.dispose()
@@ -48,8 +56,6 @@ def load_and_queue(url: URL, console: Console, *, force: bool = False) -> DemoOu
 
 def wait_and_print(url: URL, run_id: str, console: Console, timeout: float = 600) -> None:
     """Block until the run finished (a worker must be running) and print its model table."""
-    import time
-
     from analysis.result import ModelResult
     from app.models import AnalysisRun
 
