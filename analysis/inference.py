@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.engines.base import EngineFit
+from analysis.errors import EngineError
 from analysis.result import Estimand, FixedEffect
 from analysis.spec import DfMethod
 
@@ -40,9 +41,25 @@ def between_within_df(fit: EngineFit) -> dict[str, float]:
     return out
 
 
+def term_dfs(fit: EngineFit, df_method: DfMethod) -> dict[str, float]:
+    """Denominator df of every fixed effect (empty under ``z``)."""
+    if df_method is DfMethod.BETWEEN_WITHIN:
+        return between_within_df(fit)
+    if df_method is DfMethod.SATTERTHWAITE:
+        values = _satterthwaite(fit, np.eye(len(fit.fe_names)))
+        return dict(zip(fit.fe_names, (float(v) for v in values), strict=True))
+    return {}
+
+
+def _satterthwaite(fit: EngineFit, rows: np.ndarray) -> np.ndarray:
+    if fit.satterthwaite is None:
+        raise EngineError("this engine does not provide Satterthwaite degrees of freedom")
+    return fit.satterthwaite(rows)
+
+
 def fixed_effect_table(fit: EngineFit, df_method: DfMethod) -> tuple[FixedEffect, ...]:
     """Coefficients with lme4-style SEs, t (or z) tests, 95% CIs and r-equivalents."""
-    dfs = between_within_df(fit) if df_method is DfMethod.BETWEEN_WITHIN else {}
+    dfs = term_dfs(fit, df_method)
     ses = np.sqrt(np.diag(fit.fe_vcov))
     rows = []
     for name, est, se in zip(fit.fe_names, fit.fe_params, ses, strict=True):
@@ -83,22 +100,24 @@ def r_equivalent(stat: float, df: float | None) -> float | None:
 
 
 def contrast(
-    fit: EngineFit, weights: Mapping[str, float], name: str, description: str, df: float | None
+    fit: EngineFit, weights: Mapping[str, float], name: str, description: str, df_method: DfMethod
 ) -> Estimand:
-    """Linear combination Σ w·β with SE sqrt(w'Vw); exact (the delta method for a linear function)."""
+    """Linear combination Σ w·β with SE sqrt(w'Vw) (exact: the delta method for a linear function).
+
+    Its df: Satterthwaite for the contrast itself; between-within takes the smallest df of the terms
+    involved (conservative); none under ``z``.
+    """
     w = np.array([weights.get(n, 0.0) for n in fit.fe_names])
     unknown = set(weights) - set(fit.fe_names)
     if unknown:
         raise KeyError(f"unknown terms in contrast {name}: {sorted(unknown)}")
+    df: float | None = None
+    if df_method is DfMethod.SATTERTHWAITE:
+        df = float(_satterthwaite(fit, w[None, :])[0])
+    elif df_method is DfMethod.BETWEEN_WITHIN:
+        dfs = between_within_df(fit)
+        df = min(dfs[t] for t in weights)
     est = float(w @ fit.fe_params)
     se = float(np.sqrt(w @ fit.fe_vcov @ w))
     stat, p, lo, hi = wald(est, se, df)
     return Estimand(name, est, description, se=se, stat=stat, df=df, p=p, ci_low=lo, ci_high=hi)
-
-
-def contrast_df(fit: EngineFit, df_method: DfMethod, terms: list[str]) -> float | None:
-    """Conservative df for a contrast: the smallest df of the terms involved (None under ``z``)."""
-    if df_method is DfMethod.Z:
-        return None
-    dfs = between_within_df(fit)
-    return min(dfs[t] for t in terms)

@@ -49,6 +49,7 @@ class DfMethod(StrEnum):
 
     Z = "z"  # asymptotic normal, df = infinity
     BETWEEN_WITHIN = "between_within"  # residual df at the level where the predictor varies
+    SATTERTHWAITE = "satterthwaite"  # lmerTest's default; costs a few dozen likelihood evaluations
 
 
 class ModelSpec(BaseModel):

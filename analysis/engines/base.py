@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -81,6 +81,8 @@ class EngineFit:
     warnings: tuple[CapturedWarning, ...]
     start: Any = None  # engine-specific warm-start token
     exog: np.ndarray | None = None
+    # Satterthwaite df for each row of a (q, k_fe) contrast matrix; None if the engine cannot compute them
+    satterthwaite: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def n_params(self) -> int:

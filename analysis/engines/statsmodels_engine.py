@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams, _s
 
 from analysis.engines.base import CapturedWarning, Design, EngineFit
 from analysis.engines.bootstrap import bootstrap
+from analysis.engines.satterthwaite import Satterthwaite
 from analysis.errors import EngineError
 
 # statsmodels' default first method. Never lbfgs first: it reaches wrong optima while reporting convergence
@@ -78,6 +80,7 @@ class StatsmodelsEngine:
             warnings=captured,
             start=result.params_object.get_packed(use_sqrt=model.use_sqrt, has_fe=False),
             exog=model.exog,
+            satterthwaite=_satterthwaite_fn(model, reml, result),
         )
 
     def bootstrap_variances(self, fit: EngineFit, n_boot: int, seed: int) -> tuple[np.ndarray, int]:
@@ -291,6 +294,23 @@ def _hessian_pd(result: Any) -> bool:
     cov = np.asarray(result.cov_params(), dtype=float)
     finite = np.all(np.isfinite(cov))
     return bool(finite and np.all(np.linalg.eigvalsh((cov + cov.T) / 2) > 0))
+
+
+def _satterthwaite_fn(model: MixedLM, reml: bool, result: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """Lazy Satterthwaite df: nothing is computed unless a caller asks for Satterthwaite df."""
+    x = result.params_object.get_packed(use_sqrt=True, has_fe=False)
+    scale = float(result.scale)
+    cache: list[Satterthwaite] = []
+
+    def df(contrasts: np.ndarray) -> np.ndarray:
+        if not cache:
+            model.reml = reml
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cache.append(Satterthwaite(model, x, scale, _fe_vcov))
+        return cache[0](contrasts)
+
+    return df
 
 
 def _evaluations(result: Any) -> int:

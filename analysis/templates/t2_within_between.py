@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analysis.derive import icc_cm_means, level_sd
 from analysis.engines.base import Design
-from analysis.inference import contrast, contrast_df
+from analysis.inference import contrast
 from analysis.templates.common import (
     DYAD_VC,
     LEVELS,
@@ -32,21 +32,20 @@ def run(ctx: Context) -> TemplateOutput:
     design = Design("within_between", f"{y} ~ {ctx.rhs(*terms)}", data, "cm_id", "1", vc, LEVELS)
     fit, model = run_design(ctx, design, primary=True)
     out.models.append(model)
-    df_m = ctx.spec.df_method
     out.estimands += [
         contrast(
             fit,
             {"A_pmc": 1, within: -1},
             "contextual_dyad",
             "between-dyad − within effect",
-            contrast_df(fit, df_m, ["A_pmc", within]),
+            ctx.spec.df_method,
         ),
         contrast(
             fit,
             {"A_cmc": 1, "A_pmc": -1},
             "contextual_cm",
             "between-CM − between-dyad effect",
-            contrast_df(fit, df_m, ["A_cmc", "A_pmc"]),
+            ctx.spec.df_method,
         ),
     ]
     sd_a, sd_y = level_sd(data, ctx.alliance), level_sd(data, y)

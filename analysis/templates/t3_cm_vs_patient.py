@@ -6,7 +6,7 @@ import pandas as pd
 
 from analysis.derive import icc_cm_means
 from analysis.engines.base import Design
-from analysis.inference import contrast, contrast_df
+from analysis.inference import contrast
 from analysis.result import Estimand
 from analysis.templates.common import Context, TemplateOutput, complete, icc2_caveat, run_design
 
@@ -56,7 +56,7 @@ def run(ctx: Context) -> TemplateOutput:
             {"A_cm_c": 1, "A_dev": -1},
             "b_cm_minus_b_patient",
             "CM-level − patient-level alliance effect",
-            contrast_df(fit, ctx.spec.df_method, ["A_cm_c", "A_dev"]),
+            ctx.spec.df_method,
         )
     )
     v0, v1 = float(fit0.cov_re[0, 0]), float(fit.cov_re[0, 0])

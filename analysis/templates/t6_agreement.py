@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.engines.base import Design
-from analysis.inference import contrast, contrast_df
+from analysis.inference import contrast
 from analysis.result import Estimand
 from analysis.templates.common import DYAD_VC, LEVELS, Context, TemplateOutput, complete, run_design
 
@@ -34,9 +34,7 @@ def run(ctx: Context) -> TemplateOutput:
     )
     out.models.append(model)
     for name, (weights, text) in RSA.items():
-        out.estimands.append(
-            contrast(fit, weights, name, text, contrast_df(fit, ctx.spec.df_method, list(weights)))
-        )
+        out.estimands.append(contrast(fit, weights, name, text, ctx.spec.df_method))
     long = data.melt(
         id_vars=["cm_id", "dyad_id", "time"], value_vars=["A_p", "A_c"], var_name="rater", value_name="A"
     )
@@ -50,7 +48,7 @@ def run(ctx: Context) -> TemplateOutput:
         {"is_p": 1, "is_c": -1},
         "mean_difference_p_minus_c",
         "patient − CM mean rating",
-        contrast_df(fit_a, ctx.spec.df_method, ["is_p", "is_c"]),
+        ctx.spec.df_method,
     )
     pooled_sd = float(np.sqrt((data["A_p"].var() + data["A_c"].var()) / 2))
     cv = fit_a.cov_re

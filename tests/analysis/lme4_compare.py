@@ -105,9 +105,30 @@ def proper_gap(case: dict[str, Any]) -> dict[str, float] | None:
     }  # type: ignore[dict-item]
 
 
+def satterthwaite_rel_diff(case: dict[str, Any]) -> float:
+    """Largest relative difference between our Satterthwaite df and lmerTest's for one case."""
+    if case["kind"] == "template":
+        raw = pd.read_csv(FIXTURES / f"{case['dataset']}.csv")
+        spec = ModelSpec.model_validate({**case["spec"], "df_method": "satterthwaite"})
+        model = fit_model(raw, spec).model(case["model"])
+        ours = {LME4_TERM.get(fe.term, fe.term): fe.df for fe in model.fixed_effects}
+    else:
+        d = case["design"]
+        data = pd.read_csv(FIXTURES / case["data"])
+        design = Design(
+            case["id"], d["formula"], data, d["groups"], d["re_formula"], d["vc_formula"], tuple(d["levels"])
+        )
+        fit = StatsmodelsEngine().fit(design, reml=case["reml"])
+        ours = {
+            LME4_TERM.get(fe.term, fe.term): fe.df for fe in fixed_effect_table(fit, DfMethod.SATTERTHWAITE)
+        }
+    lmertest = reference()[case["id"]]["satterthwaite_df"]
+    return max(abs(ours[k] / v - 1) for k, v in lmertest.items() if v is not None and ours[k] is not None)
+
+
 def summary() -> pd.DataFrame:
     """One row per case with the agreement figures."""
-    rows = [{"case": c["id"], **compare(c)} for c in cases()]
+    rows = [{"case": c["id"], **compare(c), "satterthwaite_df": satterthwaite_rel_diff(c)} for c in cases()]
     return pd.DataFrame(rows).set_index("case")
 
 
