@@ -44,6 +44,9 @@ class Target(Enum):
     NONE = "none"  # not about any site's records (a new site, the caller itself, the docs)
     ITEM = "item"  # addresses site A's records (path id or body reference): clinic B gets 404
     LIST = "list"  # a collection: clinic B gets 200 without site A's rows
+    BATCH = (
+        "batch"  # a batch naming site A's records: clinic B gets 200 with per-item refusals, stores nothing
+    )
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Call:
     path: str
     json: Any = None
     params: dict[str, str] = field(default_factory=dict)
+    csv: str | None = None  # a text/csv body instead of JSON (imports)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class Rule:
     request: Callable[[World], Call]
     ok: int = 200
     reveals: bool = True  # a successful answer carries site A's data (checked)
+    also_ok: frozenset[int] = frozenset()  # other statuses that count as allowed (data-dependent outcomes)
+    pseudonymous: bool = False  # researcher keys must not see site A's identifiers or codes either
 
 
 def _r(access: Access, target: Target, request: Callable[[World], Call], ok: int = 200, **kw: Any) -> Rule:
@@ -67,7 +73,7 @@ def _r(access: Access, target: Target, request: Callable[[World], Call], ok: int
 
 
 R, W, A, P = Access.READ, Access.WRITE, Access.ADMIN, Access.PUBLIC
-ITEM, LIST, NONE = Target.ITEM, Target.LIST, Target.NONE
+ITEM, LIST, NONE, BATCH = Target.ITEM, Target.LIST, Target.NONE, Target.BATCH
 V1 = "/api/v1"
 
 NEW_INSTRUMENT = {**get_builtin("k10").model_dump(mode="json"), "code": "k10-matrix", "version": "1"}
@@ -204,7 +210,7 @@ RULES: dict[tuple[str, str], Rule] = {
             },
         ),
         201,
-    ),  # fmt: skip
+    ),
     ("GET", f"{V1}/alliance-ratings"): _r(R, LIST, lambda w: Call(f"{V1}/alliance-ratings")),
     ("GET", f"{V1}/alliance-ratings/{{rating_id}}"): _r(
         R, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}")
@@ -244,6 +250,60 @@ RULES: dict[tuple[str, str], Rule] = {
             f"{V1}/outcome-measures/{w.measure_id}/corrections", {"score": 58, "reason": "transcription"}
         ),
         201,
+    ),
+    # the patient's timeline
+    ("GET", f"{V1}/patients/{{patient_id}}/timeline"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/timeline")
+    ),
+    # batch submissions: per-row outcomes; another site's rows fail one by one (nothing stored, nothing shown)
+    # CSV imports: per-administration outcomes, like submissions
+    ("POST", f"{V1}/imports"): _r(
+        W,
+        BATCH,
+        lambda w: Call(
+            f"{V1}/imports",
+            params={"instrument": "gaf"},
+            csv=f"patient_id,rated_on,score\n{w.patient.id},2021-05-02,62\n",
+        ),
+    ),
+    ("POST", f"{V1}/submissions"): _r(
+        W,
+        BATCH,
+        lambda w: Call(
+            f"{V1}/submissions",
+            {
+                "rows": [
+                    {
+                        "type": "outcome_measure",
+                        "patient_id": str(w.patient.id),
+                        "instrument": "gaf",
+                        "rated_on": "2021-05-01",
+                        "score": 61,
+                    }
+                ]
+            },
+        ),
+    ),
+    # analyses: any key may ask (researchers too); a clinic's runs are its site's
+    ("POST", f"{V1}/analyses"): _r(
+        R,
+        ITEM,
+        lambda w: Call(f"{V1}/analyses", {"template": "T1", "filters": {"site_ids": [str(w.site.id)]}}),
+        202,
+        also_ok=frozenset({200, 422}),  # 422: too little data to fit (decided by the data, not by access)
+        reveals=False,
+    ),
+    ("GET", f"{V1}/analyses"): _r(R, LIST, lambda w: Call(f"{V1}/analyses", params={"limit": "500"})),
+    ("GET", f"{V1}/analyses/{{run_id}}"): _r(R, ITEM, lambda w: Call(f"{V1}/analyses/{w.run_id}")),
+    ("GET", f"{V1}/analyses/{{run_id}}/dataset"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/analyses/{w.run_id}/dataset"), reveals=False
+    ),
+    # exports: researchers get de-identified data only
+    ("GET", f"{V1}/exports/dictionary"): _r(
+        R, NONE, lambda w: Call(f"{V1}/exports/dictionary"), reveals=False
+    ),
+    ("GET", f"{V1}/exports/{{name}}"): _r(
+        R, LIST, lambda w: Call(f"{V1}/exports/outcome-measures"), reveals=False, pseudonymous=True
     ),
 }
 
@@ -294,22 +354,29 @@ def test_cell(method: str, path: str, role: str, client: TestClient, db: Session
     call = rule.request(world)
     audit_before = _audit_count(db)
 
-    response = client.request(
-        method, call.path, json=call.json, params=call.params, headers=_headers(world, role)
-    )
+    headers = _headers(world, role)
+    body: dict[str, Any] = {"json": call.json}
+    if call.csv is not None:
+        body = {"content": call.csv.encode()}
+        headers = {**headers, "content-type": "text/csv"}
+    response = client.request(method, call.path, params=call.params, headers=headers, **body)
 
     expected = expected_status(rule, role)
-    assert response.status_code == expected, (
+    allowed = {expected} | (rule.also_ok if expected == rule.ok else set())
+    assert response.status_code in allowed, (
         f"{role} {method} {call.path}: {response.status_code} {response.text}"
     )
     text = response.text
-    if expected >= 400:
-        assert_problem(response, expected)
+    stored_nothing = rule.target is Target.BATCH and role == "clinic_b"
+    if response.status_code >= 400:
+        assert_problem(response, response.status_code)
         assert _audit_count(db) == audit_before, "a refused request left an audit event"
+    elif stored_nothing:
+        assert _audit_count(db) == audit_before, "clinic B's rows about site A were stored"
     elif method in WRITE_METHODS and rule.access is not Access.PUBLIC:
         assert _audit_count(db) > audit_before, "an allowed write left no audit event"
     leaked = [m for m in (*world.markers, *world.site_a_ids) if m in text and m not in call.path]
-    if expected >= 400 or role == "clinic_b":
+    if expected >= 400 or role == "clinic_b" or (role == "researcher" and rule.pseudonymous):
         assert not leaked, f"{role} {method} {path} disclosed site A data: {leaked}"
     elif rule.reveals and method == "GET":
         assert leaked, f"{role} {method} {path} should have returned site A's data"

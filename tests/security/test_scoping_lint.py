@@ -26,23 +26,35 @@ APP = PROJECT_ROOT / "app"
 DATA_ACCESS = frozenset({"repository.py", "queries.py", "sql.py"})
 CORE = frozenset({"app/core/repository.py", "app/core/scoping.py"})
 
-# Rule 1: reading a principal's site to *record* who acted, or to define the principal itself.
+# Rule 1: reading a principal's site to *record* who acted, or to define the principal itself
+# (by file, or by "file:function").
 PRINCIPAL_SITE_ALLOWED = {
     "app/auth/principal.py": "defines the principal and the role rights",
     "app/audit/service.py": "records the actor's site on each audit event",
     "app/api_keys/schemas.py": "validates that clinic keys name a site (not an access decision)",
+    # Reported in the security review: these force a clinic's own site by hand (correctly, as far as the
+    # tests show) instead of through app.core.scoping; to be moved there.
+    "app/analyses/service.py:extraction_params": "REPORTED: clinic site forced by hand",
+    "app/analyses/service.py:request": "REPORTED: per-site cache key derived by hand",
 }
 AUDIT_RECORDERS = frozenset({"record", "AuditEvent"})
 # Rule 2: SQL outside data-access modules.
 SQL_ALLOWED = {
     "app/auth/principal.py": "resolves the API key itself: there is no caller to scope to yet",
     "app/bootstrap.py": "CLI bootstrap, before any key exists",
+    "app/demo/loader.py": "demo data loader, runs as the system",
+    "app/demo/run.py": "demo runner, runs as the system",
+    "app/datasets/service.py": "REPORTED: counts built in the service, narrowed by the scoped anchors()",
 }
 # Rule 3: unscoped selects of site-owned models inside data-access modules, by "file:function".
 UNSCOPED_SELECT_ALLOWED = {
     "app/consent/repository.py:excluded_patient_ids": "a subquery that only narrows an already scoped query",
     "app/audit/repository.py:chain_breaks": "hash-chain verification over the whole trail (admin/system)",
     "app/audit/repository.py:count": "hash-chain verification over the whole trail (admin/system)",
+}
+# Rule 4: repositories the system uses on its own behalf (workers): never imported by a router.
+SYSTEM_REPOSITORIES = {
+    "RunStateRepository": "the analysis worker updates the runs it executes, by id; there is no caller",
 }
 # Rule 4: repositories that are not site-scoped: none of these may touch a site-owned model.
 UNSCOPED_REPOSITORIES = {
@@ -121,6 +133,9 @@ def test_rule_1_site_access_decisions_live_in_scoping() -> None:
             call = _enclosing(node, parents, ast.Call)
             if call is not None and _call_name(call) in AUDIT_RECORDERS:  # type: ignore[arg-type]
                 continue
+            function = _enclosing(node, parents, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if f"{module.rel}:{getattr(function, 'name', '')}" in PRINCIPAL_SITE_ALLOWED:
+                continue
             if isinstance(node, ast.Attribute) and node.attr == "site_id" and _is_principal(node.value):
                 violations.append(f"{module.rel}:{node.lineno} reads the principal's site_id")
             if isinstance(node, ast.Attribute) and node.attr == "clinic" and _names(node) == {"Role"}:
@@ -165,7 +180,8 @@ def test_rule_3_selects_of_site_owned_models_are_scoped() -> None:
                 continue
             function = _enclosing(node, parents, (ast.FunctionDef, ast.AsyncFunctionDef))
             where = f"{module.rel}:{getattr(function, 'name', '<module>')}"
-            if where in UNSCOPED_SELECT_ALLOWED:
+            owner = _enclosing(node, parents, ast.ClassDef)
+            if where in UNSCOPED_SELECT_ALLOWED or getattr(owner, "name", None) in SYSTEM_REPOSITORIES:
                 continue
             outer: ast.AST = node
             scoped = False
@@ -190,7 +206,7 @@ def test_rule_4_repositories_derive_from_scoped_repository() -> None:
                 continue
             bases = {ast.unparse(b).split("[")[0] for b in node.bases}
             calls = {_call_name(c) for c in ast.walk(node) if isinstance(c, ast.Call)}
-            if "ScopedRepository" in bases or "scope" in calls:
+            if "ScopedRepository" in bases or "scope" in calls or node.name in SYSTEM_REPOSITORIES:
                 continue
             if node.name not in UNSCOPED_REPOSITORIES:
                 violations.append(
@@ -203,11 +219,24 @@ def test_rule_4_repositories_derive_from_scoped_repository() -> None:
     assert not violations, "\n".join(violations)
 
 
+def test_system_repositories_are_not_used_by_endpoints() -> None:
+    violations = [
+        f"{module.rel}:{node.lineno} imports {alias.name}"
+        for module in modules()
+        if module.rel.endswith("router.py")
+        for node in ast.walk(module.tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name in SYSTEM_REPOSITORIES
+    ]
+    assert not violations, violations
+
+
 def test_the_rules_see_the_code_base() -> None:
     """Guards against a vacuous pass (a path or parsing change that makes the rules look at nothing)."""
     found = modules()
     assert len(found) > 30
     assert {"Patient", "Dyad", "CaseManager", "Site", "ConsentEvent"} <= SITE_OWNED
     assert sum(m.data_access for m in found) >= 8
-    for allowed in (*PRINCIPAL_SITE_ALLOWED, *SQL_ALLOWED):
-        assert (PROJECT_ROOT / allowed).exists(), f"stale exception: {allowed}"
+    for allowed in (*PRINCIPAL_SITE_ALLOWED, *SQL_ALLOWED, *UNSCOPED_SELECT_ALLOWED):
+        assert (PROJECT_ROOT / allowed.split(":")[0]).exists(), f"stale exception: {allowed}"

@@ -8,8 +8,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
+from app.analyses import datasets
 from app.api_keys import service as key_service
 from app.api_keys.schemas import ApiKeyCreate
 from app.auth.principal import SYSTEM
@@ -17,6 +19,7 @@ from app.instruments.definition import RaterRole
 from app.measurements import service as measurement_service
 from app.measurements.schemas import AllianceRatingCreate, OutcomeMeasureCreate
 from app.models import CaseManager, Dyad, Patient, Site
+from app.models.analysis_run import AnalysisRun, RunStatus
 from app.models.enums import Role
 from tests.factories import Keys, make_case_manager, make_dyad, make_keys, make_patient
 
@@ -32,6 +35,7 @@ class World:
     dyad: Dyad
     rating_id: uuid.UUID  # an alliance rating in `dyad`
     measure_id: uuid.UUID  # an outcome measure of `patient`
+    run_id: uuid.UUID  # an analysis run a clinic of site A asked for
     spare_key_id: uuid.UUID  # a clinic key of site A nobody uses (for revoking)
     markers: tuple[str, ...]  # strings that only site A's data contains
 
@@ -41,6 +45,30 @@ class World:
             str(i)
             for i in (self.site.id, self.cm.id, self.cm2.id, self.patient.id, self.patient2.id, self.dyad.id)
         )
+
+
+def _site_run(db: Session, site_id: uuid.UUID, patient_id: uuid.UUID) -> AnalysisRun:
+    """A finished-looking run of site A's data (as a clinic key of site A would have asked for)."""
+    frame = pd.DataFrame({"patient_id": ["p1"], "alliance": [40.0], "y": [20.0]})
+    run = AnalysisRun(
+        status=RunStatus.queued,
+        template="T1",
+        spec={},
+        spec_hash="0" * 64,
+        site_id=site_id,
+        requested_by=uuid.uuid4(),
+        requester_role=Role.clinic,
+        dataset=datasets.to_parquet(frame),
+        dataset_sha256="0" * 64,
+        dataset_rows=1,
+        patient_keys={"p1": str(patient_id)},
+        n_excluded_withdrawn=0,
+        instrument_versions={},
+        seed=1,
+    )
+    db.add(run)
+    db.flush()
+    return run
 
 
 def build_world(db: Session) -> World:
@@ -57,10 +85,13 @@ def build_world(db: Session) -> World:
         db,
         SYSTEM,
         AllianceRatingCreate(
-            dyad_id=dyad.id, instrument="srs", rater=RaterRole.PATIENT, rated_on=date(2021, 3, 1),
+            dyad_id=dyad.id,
+            instrument="srs",
+            rater=RaterRole.PATIENT,
+            rated_on=date(2021, 3, 1),
             items={"1": 9, "2": 9, "3": 9, "4": 9},
         ),
-    )  # fmt: skip
+    )
     measure = measurement_service.create(
         db,
         SYSTEM,
@@ -69,6 +100,9 @@ def build_world(db: Session) -> World:
     spare = key_service.create(
         db, SYSTEM, ApiKeyCreate(label=f"spare-{tag}", role=Role.clinic, site_id=site.id)
     )
+    run = _site_run(db, site.id, patient.id)
     db.commit()  # releases the test's savepoint: a refused request's rollback must not take the world with it
     markers = (site.code, site.name, cm.code, cm2.code, patient.study_id, patient2.study_id, spare.prefix)
-    return World(keys, site, cm, cm2, patient, patient2, dyad, rating.id, measure.id, spare.id, markers)
+    return World(
+        keys, site, cm, cm2, patient, patient2, dyad, rating.id, measure.id, run.id, spare.id, markers
+    )
