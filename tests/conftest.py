@@ -49,8 +49,9 @@ def server_uri() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(server_uri: str, worker_id: str) -> Iterator[URL]:
-    name = f"dyadstudy_test_{worker_id}_{os.getpid()}"
+def database_url(server_uri: str) -> Iterator[URL]:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # works with and without xdist
+    name = f"dyadstudy_test_{worker}_{os.getpid()}"
     with psycopg.connect(server_uri, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
