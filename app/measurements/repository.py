@@ -3,7 +3,7 @@
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from enum import StrEnum
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, or_, select, text, tuple_, update
@@ -27,11 +27,22 @@ INSERT_COLUMNS = (
     ("n_valid", "smallint"), ("prorated", "boolean"), ("natural_key", "bytea"), ("created_by", "uuid"),
     ("created_at", "timestamptz"),
 )  # fmt: skip
+
+
+def _from_json_rows(table: str, columns: tuple[tuple[str, str], ...]) -> str:
+    """``INSERT … SELECT`` from one JSON array parameter: every row travels inside a single ``jsonb`` value
+    that PostgreSQL unpacks in C (``jsonb_to_recordset``). Per-column array parameters cost more: psycopg
+    escapes every quote of every JSON value in Python to build text arrays."""
+    names = ", ".join(n for n, _ in columns)
+    record = ", ".join(f"{n} {t}" for n, t in columns)
+    source = f"jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({record})"
+    return f"INSERT INTO {table} ({names}) SELECT {names} FROM {source}"
+
+
 INSERT_NEW = text(
-    f"INSERT INTO measurements ({', '.join(n for n, _ in INSERT_COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'CAST(:{n} AS {t}[])' for n, t in INSERT_COLUMNS)}) "
-    "ON CONFLICT (natural_key) WHERE is_current AND status = 'active' DO NOTHING "
-    "RETURNING natural_key, record_id"
+    _from_json_rows("measurements", INSERT_COLUMNS)
+    + " ON CONFLICT (natural_key) WHERE is_current AND status = 'active' DO NOTHING"
+    " RETURNING natural_key, record_id"
 )
 
 AUDIT_COLUMNS = (
@@ -39,18 +50,20 @@ AUDIT_COLUMNS = (
     ("action", "text"), ("entity", "text"), ("entity_id", "uuid"), ("site_id", "uuid"), ("changes", "jsonb"),
     ("reason", "text"), ("request_id", "text"),
 )  # fmt: skip
-INSERT_AUDIT = text(
-    f"INSERT INTO audit_events ({', '.join(n for n, _ in AUDIT_COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'CAST(:{n} AS {t}[])' for n, t in AUDIT_COLUMNS)})"
-)
+INSERT_AUDIT = text(_from_json_rows("audit_events", AUDIT_COLUMNS))
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, dict):
-        return json.dumps(value)
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
+def _json_value(value: Any) -> Any:
+    """JSON for the values json.dumps does not know; bytea in PostgreSQL's hex input form."""
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    if isinstance(value, uuid.UUID | date | datetime):
+        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _rows_json(rows: Iterable[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> str:
+    return json.dumps([{n: row[n] for n, _ in columns} for row in rows], default=_json_value)
 
 
 class MeasurementRepository:
@@ -112,14 +125,14 @@ class MeasurementRepository:
         """
         if not rows:
             return {}
-        params = {name: [_encode(row[name]) for row in rows] for name, _ in INSERT_COLUMNS}
-        return {key: record_id for key, record_id in self.session.execute(INSERT_NEW, params).all()}
+        result = self.session.execute(INSERT_NEW, {"rows": _rows_json(rows, INSERT_COLUMNS)})
+        return {key: record_id for key, record_id in result.all()}
 
     def insert_audit_events(self, events: list[AuditEvent]) -> None:
         """Bulk-append audit events as ``audit.record`` builds them (the chain trigger runs per row)."""
         if events:
-            params = {name: [_encode(getattr(e, name)) for e in events] for name, _ in AUDIT_COLUMNS}
-            self.session.execute(INSERT_AUDIT, params)
+            values = ({name: getattr(e, name) for name, _ in AUDIT_COLUMNS} for e in events)
+            self.session.execute(INSERT_AUDIT, {"rows": _rows_json(values, AUDIT_COLUMNS)})
 
     def existing_by_natural_key(self, keys: Iterable[bytes]) -> dict[bytes, uuid.UUID]:
         stmt = self.select().where(
