@@ -72,6 +72,6 @@ def test_bad_formula_raises_engine_error(t2_design: Design) -> None:
 
 
 def test_never_lbfgs_first() -> None:
-    from analysis.engines.statsmodels_engine import DEFAULT_METHODS
+    from analysis.engines.optimise import DEFAULT_METHODS
 
     assert DEFAULT_METHODS[0] == "bfgs"
