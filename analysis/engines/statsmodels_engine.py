@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import statsmodels
 import statsmodels.formula.api as smf
 from statsmodels.regression.mixed_linear_model import MixedLM, MixedLMParams, _smw_solver
@@ -16,6 +17,7 @@ from analysis.engines.base import CapturedWarning, Design, EngineFit
 from analysis.engines.bootstrap import bootstrap
 from analysis.engines.optimise import optimise
 from analysis.engines.satterthwaite import Satterthwaite
+from analysis.engines.vc_design import fast_vc_spec
 from analysis.errors import EngineError
 
 ALL_GROUP = "_all_"
@@ -85,6 +87,7 @@ class StatsmodelsEngine:
 
     @staticmethod
     def _build(design: Design) -> MixedLM:
+        """statsmodels model for ``design``; nested variance components skip patsy where possible."""
         data = design.data
         groups = design.groups
         if groups is None:
@@ -94,12 +97,26 @@ class StatsmodelsEngine:
         if re_formula is not None and not re_formula.lstrip().startswith("~"):
             re_formula = "~" + re_formula
         try:
-            return smf.mixedlm(
-                design.formula,
-                data,
-                groups=groups,
-                re_formula=re_formula,
-                vc_formula=dict(design.vc_formula) or None,
+            vc = fast_vc_spec(data, groups, design.vc_formula) if design.vc_formula else None
+            if vc is None:
+                return smf.mixedlm(
+                    design.formula,
+                    data,
+                    groups=groups,
+                    re_formula=re_formula,
+                    vc_formula=dict(design.vc_formula) or None,
+                )
+            base = smf.mixedlm(design.formula, data, groups=groups, re_formula=re_formula or "~1")
+            exog = pd.DataFrame(base.exog, columns=base.exog_names)
+            exog_re = None
+            if re_formula is not None:
+                exog_re = pd.DataFrame(base.exog_re, columns=base.data.exog_re_names)
+            return MixedLM(
+                pd.Series(base.endog, name=base.endog_names),
+                exog,
+                groups=data[groups].to_numpy(),
+                exog_re=exog_re,
+                exog_vc=vc,
             )
         except Exception as exc:  # patsy raises many unrelated types
             raise EngineError(f"could not build model {design.name!r}: {exc}") from exc
