@@ -11,7 +11,7 @@ COPY migrations ./migrations
 RUN pip install -e . && useradd --system --uid 10001 dyadstudy
 USER dyadstudy
 
-ENV DYADSTUDY_HOST=0.0.0.0 DYADSTUDY_PORT=8000
+ENV DYADSTUDY_ENV=production DYADSTUDY_HOST=0.0.0.0 DYADSTUDY_PORT=8000
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 # `serve` refuses to start without a database URL in a container (see app.cli); it migrates, then serves.

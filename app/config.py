@@ -4,10 +4,11 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-pseudonym-secret-change-me"
 
 
 class Environment(StrEnum):
@@ -37,7 +38,7 @@ class Settings(BaseSettings):
     )
 
     pseudonym_secret: SecretStr = Field(
-        default=SecretStr("dev-only-pseudonym-secret-change-me"),
+        default=SecretStr(DEV_SECRET),
         description="Key material for re-keying ids in de-identified data sets (HMAC); set it in production.",
     )
     match_window_days: int = Field(
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     )
     worker_heartbeat_seconds: float = 2.0
     worker_stalled_seconds: float = 10.0
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> "Settings":
+        if self.env is Environment.production and self.pseudonym_secret.get_secret_value() == DEV_SECRET:
+            raise ValueError("set DYADSTUDY_PSEUDONYM_SECRET: the development default is public")
+        return self
 
     @property
     def embedded_pgdata(self) -> Path:
