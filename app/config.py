@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     rate_limit: str | None = Field(
         default="600/minute",
-        description="Requests per API key (or per client address without one), e.g. `600/minute`; empty: off.",
+        description="Requests per API key (or client address without one), e.g. `600/minute`; empty = off.",
     )
 
     pseudonym_secret: SecretStr = Field(
