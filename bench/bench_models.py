@@ -118,6 +118,15 @@ def time_lme4(rows: list[dict[str, Any]], workdir: Path, reps: int) -> None:
         r["ratio"] = round(r["primary_s"] / max(t["seconds"], 1e-3), 1)
 
 
+def _merge_previous(rows: list[dict[str, Any]], sizes: list[str]) -> list[dict[str, Any]]:
+    """Keep earlier results for sizes not re-run, so ``--sizes large`` adds to a small/medium run."""
+    if not RESULTS.exists():
+        return rows
+    kept = [r for r in json.loads(RESULTS.read_text())["rows"] if r["size"] not in sizes]
+    order = list(SIZES)
+    return sorted(kept + rows, key=lambda r: (order.index(r["size"]), r["template"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -135,6 +144,7 @@ def main() -> None:
             time_lme4(rows, workdir, args.reps)
     for r in rows:
         r.pop("csv")
+    rows = _merge_previous(rows, args.sizes)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"machine_note": "2 shared cores", "rows": rows}, indent=1) + "\n")
     header = ("size", "rows", "tmpl", "template_s", "primary_s", "lme4_s", "ratio", "dLL")
