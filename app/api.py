@@ -15,6 +15,7 @@ from app.instruments.router import router as instruments
 from app.outcomes.router import router as outcome_measures
 from app.patients.router import router as patients
 from app.ratings.router import router as alliance_ratings
+from app.service_use.router import router as service_use
 from app.sites.router import router as sites
 from app.submissions.router import router as submissions
 from app.timeline.router import router as timeline
@@ -32,6 +33,7 @@ for router in (
     instruments,
     alliance_ratings,
     outcome_measures,
+    service_use,
     submissions,
     imports,
     timeline,

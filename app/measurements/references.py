@@ -60,7 +60,7 @@ class Resolver:
         except InvalidPayload:
             return None
 
-    def prefetch(self, rows: Sequence[Row]) -> None:
+    def prefetch(self, rows: Sequence[SubjectRef]) -> None:
         codes = {r.site_code for r in rows if r.site_code}
         self.site_codes.update(self.repo.sites_by_code(codes) if codes else {})
         patient_ids = {r.patient_id for r in rows if r.patient_id}
@@ -78,6 +78,10 @@ class Resolver:
             if dyad.id not in self.dyads:
                 self.dyads[dyad.id] = dyad
                 self.dyads_of[dyad.patient_id].append(dyad)
+
+    def patient(self, row: SubjectRef) -> tuple[uuid.UUID, uuid.UUID]:
+        """The patient a row names (by id or site-scoped code) and the patient's site."""
+        return self._patient(row)
 
     def _patient(self, row: SubjectRef) -> tuple[uuid.UUID, uuid.UUID]:
         if row.patient_id is not None:

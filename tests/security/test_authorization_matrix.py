@@ -6,7 +6,8 @@ rolled-back test transaction), sends one request and checks, for the caller:
 
 - no key or a revoked key: 401 (public endpoints aside);
 - admin: success;
-- researcher: success for reads, 403 for writes;
+- researcher: success for reads of sites, instruments, analyses and exports (pseudonymous), 403 for writes and
+  for the operational reads of identified patient-level records (``IDENTIFIED``);
 - clinic of site A: success, except 403 on admin-only endpoints;
 - clinic of site B: 404 on anything addressing site A's records, lists without any of site A's data,
   403 on admin-only endpoints.
@@ -36,6 +37,7 @@ from tests.security.world import World, build_world
 class Access(Enum):
     PUBLIC = "public"  # no key needed
     READ = "read"  # any valid key
+    IDENTIFIED = "identified"  # identified patient-level records: admin and clinic keys (researchers: 403)
     WRITE = "write"  # admin and clinic keys
     ADMIN = "admin"  # admin keys only
 
@@ -72,7 +74,7 @@ def _r(access: Access, target: Target, request: Callable[[World], Call], ok: int
     return Rule(access, target, request, ok, **kw)
 
 
-R, W, A, P = Access.READ, Access.WRITE, Access.ADMIN, Access.PUBLIC
+R, W, A, P, I = Access.READ, Access.WRITE, Access.ADMIN, Access.PUBLIC, Access.IDENTIFIED
 ITEM, LIST, NONE, BATCH = Target.ITEM, Target.LIST, Target.NONE, Target.BATCH
 V1 = "/api/v1"
 
@@ -110,9 +112,9 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/case-managers"): _r(R, LIST, lambda w: Call(f"{V1}/case-managers")),
+    ("GET", f"{V1}/case-managers"): _r(I, LIST, lambda w: Call(f"{V1}/case-managers")),
     ("GET", f"{V1}/case-managers/{{case_manager_id}}"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/case-managers/{w.cm.id}")
+        I, ITEM, lambda w: Call(f"{V1}/case-managers/{w.cm.id}")
     ),
     ("PATCH", f"{V1}/case-managers/{{case_manager_id}}"): _r(
         W, ITEM, lambda w: Call(f"{V1}/case-managers/{w.cm.id}", {"discipline": "psychology"})
@@ -124,8 +126,8 @@ RULES: dict[tuple[str, str], Rule] = {
         lambda w: Call(f"{V1}/patients", {"site_id": str(w.site.id), "enrolled_on": "2021-01-01"}),
         201,
     ),
-    ("GET", f"{V1}/patients"): _r(R, LIST, lambda w: Call(f"{V1}/patients")),
-    ("GET", f"{V1}/patients/{{patient_id}}"): _r(R, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}")),
+    ("GET", f"{V1}/patients"): _r(I, LIST, lambda w: Call(f"{V1}/patients")),
+    ("GET", f"{V1}/patients/{{patient_id}}"): _r(I, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}")),
     ("PATCH", f"{V1}/patients/{{patient_id}}"): _r(
         W, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}", {"sex": "female"})
     ),
@@ -139,7 +141,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # consent
     ("GET", f"{V1}/patients/{{patient_id}}/consent"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/consent"), reveals=False
+        I, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/consent"), reveals=False
     ),
     ("POST", f"{V1}/patients/{{patient_id}}/consent"): _r(
         W, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/consent", {"effective_on": "2021-01-01"}), 201
@@ -163,8 +165,8 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/dyads"): _r(R, LIST, lambda w: Call(f"{V1}/dyads")),
-    ("GET", f"{V1}/dyads/{{dyad_id}}"): _r(R, ITEM, lambda w: Call(f"{V1}/dyads/{w.dyad.id}")),
+    ("GET", f"{V1}/dyads"): _r(I, LIST, lambda w: Call(f"{V1}/dyads")),
+    ("GET", f"{V1}/dyads/{{dyad_id}}"): _r(I, ITEM, lambda w: Call(f"{V1}/dyads/{w.dyad.id}")),
     ("POST", f"{V1}/dyads/{{dyad_id}}/end"): _r(
         W,
         ITEM,
@@ -211,12 +213,12 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/alliance-ratings"): _r(R, LIST, lambda w: Call(f"{V1}/alliance-ratings")),
+    ("GET", f"{V1}/alliance-ratings"): _r(I, LIST, lambda w: Call(f"{V1}/alliance-ratings")),
     ("GET", f"{V1}/alliance-ratings/{{rating_id}}"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}")
+        I, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}")
     ),
     ("GET", f"{V1}/alliance-ratings/{{rating_id}}/history"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}/history")
+        I, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}/history")
     ),
     ("POST", f"{V1}/alliance-ratings/{{rating_id}}/corrections"): _r(
         W,
@@ -236,12 +238,12 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/outcome-measures"): _r(R, LIST, lambda w: Call(f"{V1}/outcome-measures")),
+    ("GET", f"{V1}/outcome-measures"): _r(I, LIST, lambda w: Call(f"{V1}/outcome-measures")),
     ("GET", f"{V1}/outcome-measures/{{measure_id}}"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}")
+        I, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}")
     ),
     ("GET", f"{V1}/outcome-measures/{{measure_id}}/history"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}/history")
+        I, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}/history")
     ),
     ("POST", f"{V1}/outcome-measures/{{measure_id}}/corrections"): _r(
         W,
@@ -251,9 +253,40 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
+    # service-use windows
+    ("POST", f"{V1}/service-use"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/service-use",
+            {"patient_id": str(w.patient.id), "window_start": "2021-04-01", "window_end": "2021-06-30"},
+        ),
+        201,
+    ),
+    ("GET", f"{V1}/service-use"): _r(R, LIST, lambda w: Call(f"{V1}/service-use")),
+    ("GET", f"{V1}/service-use/{{window_id}}"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/service-use/{w.window_id}")
+    ),
+    ("GET", f"{V1}/service-use/{{window_id}}/history"): _r(
+        R, ITEM, lambda w: Call(f"{V1}/service-use/{w.window_id}/history")
+    ),
+    ("POST", f"{V1}/service-use/{{window_id}}/corrections"): _r(
+        W,
+        ITEM,
+        lambda w: Call(
+            f"{V1}/service-use/{w.window_id}/corrections",
+            {
+                "window_start": "2021-01-01",
+                "window_end": "2021-03-31",
+                "n_admissions": 2,
+                "reason": "late data",
+            },
+        ),
+        201,
+    ),
     # the patient's timeline
     ("GET", f"{V1}/patients/{{patient_id}}/timeline"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/timeline")
+        I, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/timeline")
     ),
     # batch submissions: per-row outcomes; another site's rows fail one by one (nothing stored, nothing shown)
     # CSV imports: per-administration outcomes, like submissions
@@ -322,7 +355,7 @@ def expected_status(rule: Rule, role: str) -> int:
     if rule.access is Access.ADMIN:
         return 403
     if role == "researcher":
-        return 403 if rule.access is Access.WRITE else rule.ok
+        return 403 if rule.access in (Access.WRITE, Access.IDENTIFIED) else rule.ok
     if role == "clinic_a":
         return rule.ok
     return 404 if rule.target is Target.ITEM else rule.ok  # clinic_b

@@ -21,6 +21,8 @@ from app.measurements.schemas import AllianceRatingCreate, OutcomeMeasureCreate
 from app.models import CaseManager, Dyad, Patient, Site
 from app.models.analysis_run import AnalysisRun, RunStatus
 from app.models.enums import Role
+from app.service_use import service as service_use_service
+from app.service_use.schemas import ServiceUseCreate
 from tests.factories import Keys, make_case_manager, make_dyad, make_keys, make_patient
 
 
@@ -35,6 +37,7 @@ class World:
     dyad: Dyad
     rating_id: uuid.UUID  # an alliance rating in `dyad`
     measure_id: uuid.UUID  # an outcome measure of `patient`
+    window_id: uuid.UUID  # a service-use window of `patient`
     run_id: uuid.UUID  # an analysis run a clinic of site A asked for
     spare_key_id: uuid.UUID  # a clinic key of site A nobody uses (for revoking)
     markers: tuple[str, ...]  # strings that only site A's data contains
@@ -97,6 +100,13 @@ def build_world(db: Session) -> World:
         SYSTEM,
         OutcomeMeasureCreate(patient_id=patient.id, instrument="gaf", rated_on=date(2021, 3, 1), score=55),
     )
+    window = service_use_service.create(
+        db,
+        SYSTEM,
+        ServiceUseCreate(
+            patient_id=patient.id, window_start=date(2021, 1, 1), window_end=date(2021, 3, 31), n_admissions=1
+        ),
+    )
     spare = key_service.create(
         db, SYSTEM, ApiKeyCreate(label=f"spare-{tag}", role=Role.clinic, site_id=site.id)
     )
@@ -104,5 +114,17 @@ def build_world(db: Session) -> World:
     db.commit()  # releases the test's savepoint: a refused request's rollback must not take the world with it
     markers = (site.code, site.name, cm.code, cm2.code, patient.study_id, patient2.study_id, spare.prefix)
     return World(
-        keys, site, cm, cm2, patient, patient2, dyad, rating.id, measure.id, run.id, spare.id, markers
+        keys,
+        site,
+        cm,
+        cm2,
+        patient,
+        patient2,
+        dyad,
+        rating.id,
+        measure.id,
+        window.id,
+        run.id,
+        spare.id,
+        markers,
     )
