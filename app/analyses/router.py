@@ -7,6 +7,7 @@ from app.analyses import datasets, service
 from app.analyses.schemas import AnalysisCreate, AnalysisRead, AnalysisSummary
 from app.audit.service import record
 from app.auth.principal import Reader
+from app.core import disclosure
 from app.core.pagination import Page, PageQuery, make_page
 from app.db.engine import DbSession
 from app.models.analysis_run import RunStatus
@@ -36,7 +37,7 @@ def request_analysis(data: AnalysisCreate, request: Request, session: DbSession,
     run, created = service.request(session, principal, data)
     location = str(request.url_for("get_analysis", run_id=run.id))
     return JSONResponse(
-        run.model_dump(mode="json"),
+        disclosure.protect(principal, run.model_dump(mode="json")),
         status_code=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
         headers={"Location": location},
     )
@@ -46,12 +47,14 @@ def request_analysis(data: AnalysisCreate, request: Request, session: DbSession,
 def list_analyses(
     session: DbSession, principal: Reader, page: PageQuery, status: RunStatus | None = None
 ) -> object:
-    return make_page(service.list_(session, principal, page, status), page, AnalysisSummary)
+    listed = make_page(service.list_(session, principal, page, status), page, AnalysisSummary)
+    items = [disclosure.protect(principal, item.model_dump(mode="json")) for item in listed.items]
+    return {"items": items, "next_cursor": listed.next_cursor}
 
 
 @router.get("/{run_id}", response_model=AnalysisRead, responses=ERRORS)
 def get_analysis(run_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
-    return service.get(session, principal, run_id)
+    return disclosure.protect(principal, service.get(session, principal, run_id).model_dump(mode="json"))
 
 
 @router.get(
@@ -88,7 +91,7 @@ def get_analysis_dataset(
         media_type=PARQUET_TYPES[0] if parquet else "text/csv; charset=utf-8",
         headers={
             "X-Dataset-SHA256": ds.dataset_sha256,
-            "X-Excluded-Withdrawn": str(ds.n_excluded_since),
+            "X-Excluded-Withdrawn": disclosure.header(principal, ds.n_excluded_since),
             "Content-Disposition": f'attachment; filename="analysis-{run_id}.{extension}"',
         },
     )

@@ -46,14 +46,19 @@ class AnalysisSummary(ReadSchema):
     template: str
     site_id: uuid.UUID | None
     dataset_sha256: str
-    dataset_rows: int
-    n_excluded_withdrawn: int
+    dataset_rows: int | None = Field(description="null when suppressed (see `suppressed`)")
+    n_excluded_withdrawn: int | None = Field(description="null when suppressed (see `suppressed`)")
     seed: int
     attempts: int
     error: str | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    suppressed: list[str] = Field(
+        default_factory=list,
+        description="JSON pointers of counts of 1-4 withheld from this key (small-cell suppression: "
+        "`app.core.disclosure`); their values are null",
+    )
 
 
 class AnalysisRead(AnalysisSummary):

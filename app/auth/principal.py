@@ -24,6 +24,11 @@ class Principal:
     def can_write(self) -> bool:
         return self.role in (Role.admin, Role.clinic)
 
+    @property
+    def identified(self) -> bool:
+        """May see identified, patient-level records (real dates, study ids, codes); researchers may not."""
+        return self.role in (Role.admin, Role.clinic)
+
 
 def hash_key(key: str) -> bytes:
     """Keys carry 256 random bits, so a fast unsalted digest is enough (no password-style stretching)."""
@@ -59,9 +64,32 @@ def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Pr
     return principal
 
 
+class PseudonymousOnly(Forbidden):
+    type, title = "pseudonymous-access-only", "This API key sees pseudonymous data only"
+
+
+PSEUDONYMOUS_ROUTES = ("/api/v1/exports", "/api/v1/analyses")
+
+
+def require_identified_reader(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """The research-access policy, in one place: operational endpoints return identified patient-level records
+    (real dates, study ids, case manager codes), so only admin and clinic keys may read them. Researcher keys
+    use the de-identified routes instead."""
+    if not principal.identified:
+        raise PseudonymousOnly(
+            detail=(
+                f"A {principal.role} key sees pseudonymous data only: use {PSEUDONYMOUS_ROUTES[0]} "
+                f"(ids re-keyed per export, dates as offsets, no free text) or {PSEUDONYMOUS_ROUTES[1]}."
+            ),
+            extensions={"see": list(PSEUDONYMOUS_ROUTES)},
+        )
+    return principal
+
+
 Reader = Annotated[Principal, Depends(get_principal)]
 Writer = Annotated[Principal, Depends(require_writer)]
 Admin = Annotated[Principal, Depends(require_admin)]
+IdentifiedReader = Annotated[Principal, Depends(require_identified_reader)]  # admin or clinic keys
 
 
 # The service acting on its own behalf (CLI bootstrap, demo loader, internal consent checks).

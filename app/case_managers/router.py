@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.auth.principal import Reader, Writer
+from app.auth.principal import IdentifiedReader, Writer
 from app.case_managers import service
 from app.case_managers.schemas import CaseManagerCreate, CaseManagerRead, CaseManagerUpdate
 from app.core.pagination import Page, PageQuery, make_page
@@ -20,7 +20,7 @@ def create_case_manager(data: CaseManagerCreate, session: DbSession, principal: 
 @router.get("", response_model=Page[CaseManagerRead])
 def list_case_managers(
     session: DbSession,
-    principal: Reader,
+    principal: IdentifiedReader,
     page: PageQuery,
     site_id: uuid.UUID | None = None,
     code: Annotated[str | None, Query(max_length=32)] = None,
@@ -29,7 +29,7 @@ def list_case_managers(
 
 
 @router.get("/{case_manager_id}", response_model=CaseManagerRead)
-def get_case_manager(case_manager_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_case_manager(case_manager_id: uuid.UUID, session: DbSession, principal: IdentifiedReader) -> object:
     return service.get(session, principal, case_manager_id)
 
 

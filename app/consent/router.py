@@ -2,7 +2,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from app.auth.principal import Reader, Writer
+from app.auth.principal import IdentifiedReader, Writer
 from app.consent import service
 from app.consent.schemas import ConsentCreate, ConsentRead, ConsentState, WithdrawalCreate
 from app.db.engine import DbSession
@@ -11,7 +11,7 @@ router = APIRouter(prefix="/patients/{patient_id}", tags=["consent"])
 
 
 @router.get("/consent", response_model=ConsentState)
-def get_consent(patient_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_consent(patient_id: uuid.UUID, session: DbSession, principal: IdentifiedReader) -> object:
     return service.state(session, principal, patient_id)
 
 

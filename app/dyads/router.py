@@ -2,7 +2,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from app.auth.principal import Reader, Writer
+from app.auth.principal import IdentifiedReader, Writer
 from app.core.pagination import Page, PageQuery, make_page
 from app.core.types import StudyDate
 from app.db.engine import DbSession
@@ -20,7 +20,7 @@ def create_dyad(data: DyadCreate, session: DbSession, principal: Writer) -> obje
 @router.get("", response_model=Page[DyadRead])
 def list_dyads(
     session: DbSession,
-    principal: Reader,
+    principal: IdentifiedReader,
     page: PageQuery,
     site_id: uuid.UUID | None = None,
     patient_id: uuid.UUID | None = None,
@@ -40,7 +40,7 @@ def list_dyads(
 
 
 @router.get("/{dyad_id}", response_model=DyadRead)
-def get_dyad(dyad_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_dyad(dyad_id: uuid.UUID, session: DbSession, principal: IdentifiedReader) -> object:
     return service.get(session, principal, dyad_id)
 
 

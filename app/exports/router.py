@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.principal import Reader
+from app.core import disclosure
 from app.db.engine import DbSession
 from app.exports import service
 from app.exports.dictionary import DICTIONARY, DatasetDictionary, ExportName
@@ -49,7 +50,7 @@ def export(
         service.stream(request.app.state.engine, prepared, fmt),
         media_type=PARQUET if fmt == "parquet" else "text/csv; charset=utf-8",
         headers={
-            "X-Excluded-Withdrawn": str(prepared.n_excluded_withdrawn),
+            "X-Excluded-Withdrawn": disclosure.header(principal, prepared.n_excluded_withdrawn),
             "X-Deidentified": str(not prepared.identifiable).lower(),
             "Content-Disposition": f'attachment; filename="{name.value}.{fmt}"',
         },

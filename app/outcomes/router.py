@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.auth.principal import Reader, Writer
+from app.auth.principal import IdentifiedReader, Writer
 from app.core.pagination import Page, PageQuery
 from app.core.types import IsoDate
 from app.db.engine import DbSession
@@ -37,7 +37,7 @@ def create_outcome_measure(
 @router.get("", response_model=Page[MeasurementRead])
 def list_outcome_measures(
     session: DbSession,
-    principal: Reader,
+    principal: IdentifiedReader,
     page: PageQuery,
     site_id: uuid.UUID | None = None,
     patient_id: uuid.UUID | None = None,
@@ -67,13 +67,15 @@ def list_outcome_measures(
 
 
 @router.get("/{measure_id}", response_model=MeasurementRead)
-def get_outcome_measure(measure_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_outcome_measure(measure_id: uuid.UUID, session: DbSession, principal: IdentifiedReader) -> object:
     """The current version."""
     return service.get(session, principal, measure_id, KIND)
 
 
 @router.get("/{measure_id}/history", response_model=list[MeasurementRead])
-def get_outcome_measure_history(measure_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_outcome_measure_history(
+    measure_id: uuid.UUID, session: DbSession, principal: IdentifiedReader
+) -> object:
     """Every version, oldest first."""
     return service.history(session, principal, measure_id, KIND)
 

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.auth.principal import Reader, Writer
+from app.auth.principal import IdentifiedReader, Writer
 from app.core.pagination import Page, PageQuery, make_page
 from app.db.engine import DbSession
 from app.dyads import service as dyad_service
@@ -22,7 +22,7 @@ def create_patient(data: PatientCreate, session: DbSession, principal: Writer) -
 @router.get("", response_model=Page[PatientRead])
 def list_patients(
     session: DbSession,
-    principal: Reader,
+    principal: IdentifiedReader,
     page: PageQuery,
     site_id: uuid.UUID | None = None,
     study_id: Annotated[str | None, Query(max_length=32)] = None,
@@ -31,7 +31,7 @@ def list_patients(
 
 
 @router.get("/{patient_id}", response_model=PatientRead)
-def get_patient(patient_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_patient(patient_id: uuid.UUID, session: DbSession, principal: IdentifiedReader) -> object:
     return service.get(session, principal, patient_id)
 
 

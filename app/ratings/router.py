@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.auth.principal import Reader, Writer
+from app.auth.principal import IdentifiedReader, Writer
 from app.core.pagination import Page, PageQuery
 from app.core.types import IsoDate
 from app.db.engine import DbSession
@@ -37,7 +37,7 @@ def create_alliance_rating(
 @router.get("", response_model=Page[MeasurementRead])
 def list_alliance_ratings(
     session: DbSession,
-    principal: Reader,
+    principal: IdentifiedReader,
     page: PageQuery,
     site_id: uuid.UUID | None = None,
     patient_id: uuid.UUID | None = None,
@@ -67,13 +67,15 @@ def list_alliance_ratings(
 
 
 @router.get("/{rating_id}", response_model=MeasurementRead)
-def get_alliance_rating(rating_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_alliance_rating(rating_id: uuid.UUID, session: DbSession, principal: IdentifiedReader) -> object:
     """The current version."""
     return service.get(session, principal, rating_id, KIND)
 
 
 @router.get("/{rating_id}/history", response_model=list[MeasurementRead])
-def get_alliance_rating_history(rating_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_alliance_rating_history(
+    rating_id: uuid.UUID, session: DbSession, principal: IdentifiedReader
+) -> object:
     """Every version, oldest first."""
     return service.history(session, principal, rating_id, KIND)
 

@@ -2,7 +2,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from app.auth.principal import Reader, Writer
+from app.auth.principal import IdentifiedReader, Writer
 from app.core.pagination import Page, PageQuery
 from app.core.types import IsoDate
 from app.db.engine import DbSession
@@ -29,7 +29,7 @@ def create_service_use(
 @router.get("", response_model=Page[ServiceUseRead])
 def list_service_use(
     session: DbSession,
-    principal: Reader,
+    principal: IdentifiedReader,
     page: PageQuery,
     site_id: uuid.UUID | None = None,
     patient_id: uuid.UUID | None = None,
@@ -48,12 +48,12 @@ def list_service_use(
 
 
 @router.get("/{window_id}", response_model=ServiceUseRead, responses=PROBLEMS)
-def get_service_use(window_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def get_service_use(window_id: uuid.UUID, session: DbSession, principal: IdentifiedReader) -> object:
     return service.get(session, principal, window_id)
 
 
 @router.get("/{window_id}/history", response_model=list[ServiceUseRead], responses=PROBLEMS)
-def service_use_history(window_id: uuid.UUID, session: DbSession, principal: Reader) -> object:
+def service_use_history(window_id: uuid.UUID, session: DbSession, principal: IdentifiedReader) -> object:
     return service.history(session, principal, window_id)
 
 

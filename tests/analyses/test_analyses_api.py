@@ -1,6 +1,7 @@
 """POST → 202 → worker → succeeded; cache; dataset round trip; identical to the library on the export."""
 
 import io
+import uuid
 
 import pandas as pd
 import pytest
@@ -9,6 +10,9 @@ from fastapi.testclient import TestClient
 from analysis.fit import fit_model
 from analysis.result import ModelResult
 from analysis.spec import ModelSpec
+from app.auth.principal import Principal
+from app.core import disclosure
+from app.models.enums import Role
 from tests.analyses.conftest import Study
 from tests.factories import auth
 
@@ -27,7 +31,11 @@ def test_request_run_cache_and_dataset(client: TestClient, study: Study, drain) 
     assert run["dataset_rows"] > 0
 
     drain()
-    done = client.get(f"{URL}/{run['id']}", headers=key).json()
+    done = client.get(f"{URL}/{run['id']}", headers=auth(study.keys.admin)).json()  # nothing suppressed
+    seen = client.get(f"{URL}/{run['id']}", headers=key).json()  # small cells suppressed for researchers
+    researcher = Principal(key_id=uuid.uuid4(), role=Role.researcher, site_id=None)
+    assert seen == disclosure.protect(researcher, done)
+    assert done["suppressed"] == []
     assert done["status"] == "succeeded", done["error"]
     assert done["attempts"] == 1
     assert done["library_versions"]["statsmodels"]

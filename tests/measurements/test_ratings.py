@@ -184,7 +184,7 @@ class TestCreate:
         assert client.post(URL, json=body, headers=auth(keys.researcher)).status_code == 403
         created = client.post(URL, json=body, headers=auth(keys.clinic_a)).json()
         assert client.get(f"{URL}/{created['id']}", headers=auth(keys.clinic_b)).status_code == 404
-        assert client.get(f"{URL}/{created['id']}", headers=auth(keys.researcher)).status_code == 200
+        assert client.get(f"{URL}/{created['id']}", headers=auth(keys.researcher)).status_code == 403
         assert client.get(URL, headers=auth(keys.clinic_b)).json()["items"] == []
 
 

@@ -74,7 +74,7 @@ def _r(access: Access, target: Target, request: Callable[[World], Call], ok: int
     return Rule(access, target, request, ok, **kw)
 
 
-R, W, A, P, I = Access.READ, Access.WRITE, Access.ADMIN, Access.PUBLIC, Access.IDENTIFIED
+R, W, A, P, ID = Access.READ, Access.WRITE, Access.ADMIN, Access.PUBLIC, Access.IDENTIFIED
 ITEM, LIST, NONE, BATCH = Target.ITEM, Target.LIST, Target.NONE, Target.BATCH
 V1 = "/api/v1"
 
@@ -112,9 +112,9 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/case-managers"): _r(I, LIST, lambda w: Call(f"{V1}/case-managers")),
+    ("GET", f"{V1}/case-managers"): _r(ID, LIST, lambda w: Call(f"{V1}/case-managers")),
     ("GET", f"{V1}/case-managers/{{case_manager_id}}"): _r(
-        I, ITEM, lambda w: Call(f"{V1}/case-managers/{w.cm.id}")
+        ID, ITEM, lambda w: Call(f"{V1}/case-managers/{w.cm.id}")
     ),
     ("PATCH", f"{V1}/case-managers/{{case_manager_id}}"): _r(
         W, ITEM, lambda w: Call(f"{V1}/case-managers/{w.cm.id}", {"discipline": "psychology"})
@@ -126,8 +126,8 @@ RULES: dict[tuple[str, str], Rule] = {
         lambda w: Call(f"{V1}/patients", {"site_id": str(w.site.id), "enrolled_on": "2021-01-01"}),
         201,
     ),
-    ("GET", f"{V1}/patients"): _r(I, LIST, lambda w: Call(f"{V1}/patients")),
-    ("GET", f"{V1}/patients/{{patient_id}}"): _r(I, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}")),
+    ("GET", f"{V1}/patients"): _r(ID, LIST, lambda w: Call(f"{V1}/patients")),
+    ("GET", f"{V1}/patients/{{patient_id}}"): _r(ID, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}")),
     ("PATCH", f"{V1}/patients/{{patient_id}}"): _r(
         W, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}", {"sex": "female"})
     ),
@@ -141,7 +141,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # consent
     ("GET", f"{V1}/patients/{{patient_id}}/consent"): _r(
-        I, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/consent"), reveals=False
+        ID, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/consent"), reveals=False
     ),
     ("POST", f"{V1}/patients/{{patient_id}}/consent"): _r(
         W, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/consent", {"effective_on": "2021-01-01"}), 201
@@ -165,8 +165,8 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/dyads"): _r(I, LIST, lambda w: Call(f"{V1}/dyads")),
-    ("GET", f"{V1}/dyads/{{dyad_id}}"): _r(I, ITEM, lambda w: Call(f"{V1}/dyads/{w.dyad.id}")),
+    ("GET", f"{V1}/dyads"): _r(ID, LIST, lambda w: Call(f"{V1}/dyads")),
+    ("GET", f"{V1}/dyads/{{dyad_id}}"): _r(ID, ITEM, lambda w: Call(f"{V1}/dyads/{w.dyad.id}")),
     ("POST", f"{V1}/dyads/{{dyad_id}}/end"): _r(
         W,
         ITEM,
@@ -213,12 +213,12 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/alliance-ratings"): _r(I, LIST, lambda w: Call(f"{V1}/alliance-ratings")),
+    ("GET", f"{V1}/alliance-ratings"): _r(ID, LIST, lambda w: Call(f"{V1}/alliance-ratings")),
     ("GET", f"{V1}/alliance-ratings/{{rating_id}}"): _r(
-        I, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}")
+        ID, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}")
     ),
     ("GET", f"{V1}/alliance-ratings/{{rating_id}}/history"): _r(
-        I, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}/history")
+        ID, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}/history")
     ),
     ("POST", f"{V1}/alliance-ratings/{{rating_id}}/corrections"): _r(
         W,
@@ -238,12 +238,12 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/outcome-measures"): _r(I, LIST, lambda w: Call(f"{V1}/outcome-measures")),
+    ("GET", f"{V1}/outcome-measures"): _r(ID, LIST, lambda w: Call(f"{V1}/outcome-measures")),
     ("GET", f"{V1}/outcome-measures/{{measure_id}}"): _r(
-        I, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}")
+        ID, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}")
     ),
     ("GET", f"{V1}/outcome-measures/{{measure_id}}/history"): _r(
-        I, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}/history")
+        ID, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}/history")
     ),
     ("POST", f"{V1}/outcome-measures/{{measure_id}}/corrections"): _r(
         W,
@@ -263,12 +263,12 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         201,
     ),
-    ("GET", f"{V1}/service-use"): _r(R, LIST, lambda w: Call(f"{V1}/service-use")),
+    ("GET", f"{V1}/service-use"): _r(ID, LIST, lambda w: Call(f"{V1}/service-use")),
     ("GET", f"{V1}/service-use/{{window_id}}"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/service-use/{w.window_id}")
+        ID, ITEM, lambda w: Call(f"{V1}/service-use/{w.window_id}")
     ),
     ("GET", f"{V1}/service-use/{{window_id}}/history"): _r(
-        R, ITEM, lambda w: Call(f"{V1}/service-use/{w.window_id}/history")
+        ID, ITEM, lambda w: Call(f"{V1}/service-use/{w.window_id}/history")
     ),
     ("POST", f"{V1}/service-use/{{window_id}}/corrections"): _r(
         W,
@@ -286,7 +286,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # the patient's timeline
     ("GET", f"{V1}/patients/{{patient_id}}/timeline"): _r(
-        I, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/timeline")
+        ID, ITEM, lambda w: Call(f"{V1}/patients/{w.patient.id}/timeline")
     ),
     # batch submissions: per-row outcomes; another site's rows fail one by one (nothing stored, nothing shown)
     # CSV imports: per-administration outcomes, like submissions
