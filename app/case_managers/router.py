@@ -8,13 +8,18 @@ from app.case_managers import service
 from app.case_managers.schemas import CaseManagerCreate, CaseManagerRead, CaseManagerUpdate
 from app.core.pagination import Page, PageQuery, make_page
 from app.db.engine import DbSession
+from app.idempotency.service import IdempotencyDep
 
 router = APIRouter(prefix="/case-managers", tags=["case managers"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseManagerRead)
-def create_case_manager(data: CaseManagerCreate, session: DbSession, principal: Writer) -> object:
-    return service.create(session, principal, data)
+def create_case_manager(
+    data: CaseManagerCreate, session: DbSession, principal: Writer, idem: IdempotencyDep
+) -> object:
+    return idem.run(
+        session, principal, 201, lambda: service.create(session, principal, data), CaseManagerRead
+    )
 
 
 @router.get("", response_model=Page[CaseManagerRead])

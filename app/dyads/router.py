@@ -8,13 +8,14 @@ from app.core.types import StudyDate
 from app.db.engine import DbSession
 from app.dyads import service
 from app.dyads.schemas import DyadCreate, DyadEnd, DyadRead
+from app.idempotency.service import IdempotencyDep
 
 router = APIRouter(prefix="/dyads", tags=["dyads"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DyadRead)
-def create_dyad(data: DyadCreate, session: DbSession, principal: Writer) -> object:
-    return service.create(session, principal, data)
+def create_dyad(data: DyadCreate, session: DbSession, principal: Writer, idem: IdempotencyDep) -> object:
+    return idem.run(session, principal, 201, lambda: service.create(session, principal, data), DyadRead)
 
 
 @router.get("", response_model=Page[DyadRead])
@@ -45,5 +46,7 @@ def get_dyad(dyad_id: uuid.UUID, session: DbSession, principal: IdentifiedReader
 
 
 @router.post("/{dyad_id}/end", response_model=DyadRead)
-def end_dyad(dyad_id: uuid.UUID, data: DyadEnd, session: DbSession, principal: Writer) -> object:
-    return service.end(session, principal, dyad_id, data)
+def end_dyad(
+    dyad_id: uuid.UUID, data: DyadEnd, session: DbSession, principal: Writer, idem: IdempotencyDep
+) -> object:
+    return idem.run(session, principal, 200, lambda: service.end(session, principal, dyad_id, data), DyadRead)

@@ -8,6 +8,7 @@ from app.core.pagination import Page, PageQuery, make_page
 from app.db.engine import DbSession
 from app.dyads import service as dyad_service
 from app.dyads.schemas import TransferCreate, TransferRead
+from app.idempotency.service import IdempotencyDep
 from app.patients import service
 from app.patients.schemas import PatientCreate, PatientRead, PatientUpdate
 
@@ -15,8 +16,10 @@ router = APIRouter(prefix="/patients", tags=["patients"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PatientRead)
-def create_patient(data: PatientCreate, session: DbSession, principal: Writer) -> object:
-    return service.create(session, principal, data)
+def create_patient(
+    data: PatientCreate, session: DbSession, principal: Writer, idem: IdempotencyDep
+) -> object:
+    return idem.run(session, principal, 201, lambda: service.create(session, principal, data), PatientRead)
 
 
 @router.get("", response_model=Page[PatientRead])
@@ -44,7 +47,13 @@ def update_patient(
 
 @router.post("/{patient_id}/transfer", status_code=status.HTTP_201_CREATED, response_model=TransferRead)
 def transfer_patient(
-    patient_id: uuid.UUID, data: TransferCreate, session: DbSession, principal: Writer
+    patient_id: uuid.UUID, data: TransferCreate, session: DbSession, principal: Writer, idem: IdempotencyDep
 ) -> object:
     """End the patient's open dyad the day before `on` and open one with the new case manager from `on`."""
-    return dyad_service.transfer(session, principal, patient_id, data)
+    return idem.run(
+        session,
+        principal,
+        201,
+        lambda: dyad_service.transfer(session, principal, patient_id, data),
+        TransferRead,
+    )

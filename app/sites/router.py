@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 from app.auth.principal import Admin, Reader
 from app.core.pagination import Page, PageQuery, make_page
 from app.db.engine import DbSession
+from app.idempotency.service import IdempotencyDep
 from app.sites import service
 from app.sites.schemas import SiteCreate, SiteRead, SiteUpdate
 
@@ -13,8 +14,8 @@ router = APIRouter(prefix="/sites", tags=["sites"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SiteRead)
-def create_site(data: SiteCreate, session: DbSession, principal: Admin) -> object:
-    return service.create(session, principal, data)
+def create_site(data: SiteCreate, session: DbSession, principal: Admin, idem: IdempotencyDep) -> object:
+    return idem.run(session, principal, 201, lambda: service.create(session, principal, data), SiteRead)
 
 
 @router.get("", response_model=Page[SiteRead])
