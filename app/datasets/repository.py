@@ -15,6 +15,15 @@ def driver_connection(session: Session) -> psycopg.Connection[Any]:
     return conn
 
 
+SORT_MEMORY = "128MB"
+
+
+def use_sort_memory(session: Session) -> None:
+    """Let this transaction's big sorts and hashes (extraction, exports) run in memory instead of spilling
+    to disk at the 4 MB default (``SET LOCAL``: gone at commit or rollback)."""
+    driver_connection(session).execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")  # type: ignore[arg-type]
+
+
 def copy_chunks(session: Session, query: str, fmt: str = "csv") -> Iterator[bytes]:
     """Stream the result of ``query`` as CSV (with header) in the chunks PostgreSQL sends."""
     options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT text"

@@ -55,6 +55,7 @@ def build_frame(
     session: Session, principal: Principal, params: ExtractionParams, key: bytes | None = None
 ) -> pd.DataFrame:
     """The long frame (ids as uuid text, or pseudonyms when ``key`` is given)."""
+    repository.use_sort_memory(session)
     return parse_csv(repository.copy_all(session, occasions_query(principal, params, key)))
 
 

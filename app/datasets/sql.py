@@ -17,8 +17,11 @@ Matching rule (documented for researchers in the data dictionary):
 * Covariates: ``age`` (years at the occasion, top-coded at 90), ``female`` (1/0, missing if not stated),
   ``days_since_enrolment``.
 
-Everything is computed by PostgreSQL (index lookups on ``(patient_id, instrument_code, rated_on)`` and
-``dyad_id``); Python only receives the finished rows through ``COPY … TO STDOUT``.
+Everything is computed by PostgreSQL, set-based: the occasions are hash-joined to the candidate ratings of the
+same dyad (outcomes: of the same patient) within the window, and ``DISTINCT ON (occasion)`` keeps the nearest
+(one sort, instead of two index lookups per occasion: 5.5 s against 6.2 s at a million rows on a loaded
+2-core machine, see ``bench/bench_extract.py``). Python only receives the finished rows through
+``COPY … TO STDOUT``.
 """
 
 import hashlib
@@ -145,8 +148,22 @@ def occasions_query(principal: Principal, params: ExtractionParams, key: bytes |
     id_sql = ",\n  ".join(
         f"{pseudonym_sql(expr, ID_PREFIX[name], key)} AS {name}" for name, expr in ids.items()
     )
+    match = "m.rated_on BETWEEN a.lo AND a.hi"
+    nearest = "ORDER BY a.id, abs(m.rated_on - a.rated_on), m.rated_on, m.id"
     return f"""
-WITH a AS MATERIALIZED ({anchor_sql})
+WITH a AS MATERIALIZED (
+  SELECT x.*, x.rated_on - {w} AS lo, x.rated_on + {w} AS hi FROM ({anchor_sql}) x
+), pr AS (
+  SELECT DISTINCT ON (a.id) a.id AS anchor_id, m.total
+  FROM a JOIN measurements m ON m.dyad_id = a.dyad_id AND {match}
+  WHERE {partner_cond}
+  {nearest}
+), o AS (
+  SELECT DISTINCT ON (a.id) a.id AS anchor_id, m.total, m.rated_on
+  FROM a JOIN measurements m ON m.patient_id = a.patient_id AND {match}
+  WHERE {outcome_cond}
+  {nearest}
+)
 SELECT
   {id_sql},
   (row_number() OVER (PARTITION BY a.dyad_id ORDER BY a.rated_on, a.id) - 1)::int AS occasion,
@@ -161,18 +178,8 @@ SELECT
 FROM a
 JOIN dyads d ON d.id = a.dyad_id
 JOIN patients p ON p.id = a.patient_id
-LEFT JOIN LATERAL (
-  SELECT m.total FROM measurements m
-  WHERE m.dyad_id = a.dyad_id AND {partner_cond}
-    AND m.rated_on BETWEEN a.rated_on - {w} AND a.rated_on + {w}
-  ORDER BY abs(m.rated_on - a.rated_on), m.rated_on, m.id LIMIT 1
-) pr ON true
-LEFT JOIN LATERAL (
-  SELECT m.total, m.rated_on FROM measurements m
-  WHERE m.patient_id = a.patient_id AND {outcome_cond}
-    AND m.rated_on BETWEEN a.rated_on - {w} AND a.rated_on + {w}
-  ORDER BY abs(m.rated_on - a.rated_on), m.rated_on, m.id LIMIT 1
-) o ON true
+LEFT JOIN pr ON pr.anchor_id = a.id
+LEFT JOIN o ON o.anchor_id = a.id
 ORDER BY a.dyad_id, a.rated_on, a.id
 """
 

@@ -19,7 +19,7 @@ from app.datasets.service import FRAME_SCHEMA
 from app.datasets.sql import excluded_count_query, occasions_query
 from app.exports import sql
 from app.exports.dictionary import ExportName
-from app.exports.stream import csv_to_parquet
+from app.exports.stream import csv_to_parquet, rebuffer
 from app.models.enums import AuditAction, Role
 
 _IDS = [("site_id", pa.string()), ("patient_id", pa.string())]
@@ -115,5 +115,6 @@ def stream(engine: Engine, export: PreparedExport, fmt: str) -> Iterator[bytes]:
     committed by the time the body is sent); memory stays at about one chunk / one row group."""
     with Session(engine) as session, session.begin():
         session.connection().exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        dataset_repository.use_sort_memory(session)
         chunks = dataset_repository.copy_chunks(session, export.query)
-        yield from (csv_to_parquet(chunks, export.schema) if fmt == "parquet" else chunks)
+        yield from (csv_to_parquet(chunks, export.schema) if fmt == "parquet" else rebuffer(chunks))

@@ -30,10 +30,26 @@ class ChunkReader(io.RawIOBase):
         return n
 
 
+BLOCK = 1 << 20
+
+
+def rebuffer(chunks: Iterator[bytes], size: int = BLOCK) -> Iterator[bytes]:
+    """Join COPY's per-row messages into blocks of about ``size`` bytes: one send per block instead of one
+    per row (a per-row send through the threadpool made CSV exports ~15x slower than Parquet)."""
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        if len(buf) >= size:
+            yield bytes(buf)
+            buf.clear()
+    if buf:
+        yield bytes(buf)
+
+
 def csv_to_parquet(chunks: Iterator[bytes], schema: pa.Schema | None = None) -> Iterator[bytes]:
     """Parse the CSV stream in ~1 MB blocks and emit one Parquet row group per block as it is written."""
     reader = pacsv.open_csv(
-        io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 20),
+        io.BufferedReader(ChunkReader(rebuffer(chunks, 1 << 16)), buffer_size=1 << 20),
         read_options=pacsv.ReadOptions(block_size=1 << 20),
         convert_options=pacsv.ConvertOptions(
             column_types=schema,
