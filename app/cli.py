@@ -1,6 +1,7 @@
 """The `dyadstudy` command line."""
 
 import os
+import threading
 from typing import Annotated
 from uuid import UUID
 
@@ -12,7 +13,7 @@ from app.config import get_settings
 from app.db.url import resolve_database_url
 
 cli = typer.Typer(help="dyadstudy: alliance and outcome data collection and analysis.", no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)  # URLs and keys stay on one line when piped
 
 
 @cli.command()
@@ -49,13 +50,16 @@ def serve(
         worker_process = spawn_worker_process()
         console.print(f"analysis worker running (pid {worker_process.pid})")
     if demo and settings.demo_on_start:
-        from app.demo.run import load_and_queue
+        from app.demo.run import load_and_queue, wait_and_print
 
         outcome = load_and_queue(url, console)
         if outcome.run_id:
-            console.print(
-                f"T2 analysis of the demo study queued: http://{host}:{port}/api/v1/analyses/{outcome.run_id}"
-            )
+            where = f"http://{host}:{port}/api/v1/analyses/{outcome.run_id}"
+            console.print(f"T2 analysis of the demo study queued: {where}")
+            if worker_process is not None:  # say when it is done, and show the model table
+                threading.Thread(
+                    target=wait_and_print, args=(url, outcome.run_id, console, where), daemon=True
+                ).start()
     app = create_app(settings.model_copy(update={"migrate_on_start": False}), database_url=url)
     try:
         uvicorn.run(app, host=host, port=port, log_config=None)

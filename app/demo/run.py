@@ -54,7 +54,9 @@ def load_and_queue(
         engine.dispose()
 
 
-def wait_and_print(url: URL, run_id: str, console: Console, timeout: float = 600) -> None:
+def wait_and_print(
+    url: URL, run_id: str, console: Console, where: str | None = None, timeout: float = 600
+) -> None:
     """Block until the run finished (a worker must be running) and print its model table."""
     from analysis.result import ModelResult
     from app.models import AnalysisRun
@@ -72,6 +74,8 @@ def wait_and_print(url: URL, run_id: str, console: Console, timeout: float = 600
         if run is None or run.result is None:
             console.print(f"[red]analysis {run_id} did not succeed[/]: {run.error if run else 'missing'}")
             return
-        console.print(ModelResult.from_dict(run.result).table(), highlight=False)
+        if where:
+            console.print(f"T2 analysis of the demo study finished: {where}")
+        console.print(ModelResult.from_dict(run.result).table(), highlight=False, markup=False)
     finally:
         engine.dispose()
