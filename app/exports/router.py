@@ -1,5 +1,4 @@
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -7,9 +6,11 @@ from fastapi.responses import StreamingResponse
 
 from app.auth.principal import Reader
 from app.core import disclosure
+from app.core.types import IsoDate
 from app.db.engine import DbSession
 from app.exports import service
 from app.exports.dictionary import DICTIONARY, DatasetDictionary, ExportName
+from app.instruments.definition import RaterRole
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 PARQUET = "application/vnd.apache.parquet"
@@ -33,9 +34,9 @@ def export(
     format: Literal["csv", "parquet"] | None = None,  # noqa: A002
     site_id: uuid.UUID | None = None,
     instrument: Annotated[str | None, Query(max_length=32)] = None,
-    rater: Annotated[str | None, Query(max_length=32)] = None,
-    rated_from: date | None = None,
-    rated_to: date | None = None,
+    rater: RaterRole | None = None,
+    rated_from: IsoDate | None = None,
+    rated_to: IsoDate | None = None,
     identifiable: bool = False,
 ) -> StreamingResponse:
     """Stream an export as CSV (default) or Parquet (`format=parquet` or

@@ -38,7 +38,8 @@ _ROW = TypeAdapter[Any](SubmissionRow)
 
 def _validate(raw: Any) -> Any:
     """By the row's ``type`` (so error locations do not carry the union's tag), else via the tagged union."""
-    model = _MODELS.get(raw.get("type")) if isinstance(raw, dict) else None
+    tag = raw.get("type") if isinstance(raw, dict) else None
+    model = _MODELS.get(tag) if isinstance(tag, str) else None
     return model.model_validate(raw) if model is not None else _ROW.validate_python(raw)
 
 

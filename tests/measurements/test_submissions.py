@@ -106,3 +106,10 @@ def test_five_thousand_rows(client: TestClient, keys: Keys, study: Study, db: Se
 def test_clinic_cannot_submit_for_another_site(client: TestClient, keys: Keys, study: Study) -> None:
     r = client.post(URL, json={"rows": [rating(study, 1)]}, headers=auth(keys.clinic_b)).json()
     assert r["results"][0]["problem"]["status"] == 404
+
+
+def test_row_type_of_the_wrong_json_type_is_a_row_error(client: TestClient, keys: Keys) -> None:
+    """Found by the fuzzer: a non-string `type` was a 500."""
+    answer = client.post("/api/v1/submissions", json={"rows": [{"type": []}]}, headers=auth(keys.admin))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"][0]["status"] == "error"
