@@ -214,13 +214,13 @@ RULES: dict[tuple[str, str], Rule] = {
         201,
     ),
     ("GET", f"{V1}/alliance-ratings"): _r(ID, LIST, lambda w: Call(f"{V1}/alliance-ratings")),
-    ("GET", f"{V1}/alliance-ratings/{{rating_id}}"): _r(
+    ("GET", f"{V1}/alliance-ratings/{{record_id}}"): _r(
         ID, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}")
     ),
-    ("GET", f"{V1}/alliance-ratings/{{rating_id}}/history"): _r(
+    ("GET", f"{V1}/alliance-ratings/{{record_id}}/history"): _r(
         ID, ITEM, lambda w: Call(f"{V1}/alliance-ratings/{w.rating_id}/history")
     ),
-    ("POST", f"{V1}/alliance-ratings/{{rating_id}}/corrections"): _r(
+    ("POST", f"{V1}/alliance-ratings/{{record_id}}/corrections"): _r(
         W,
         ITEM,
         lambda w: Call(
@@ -239,13 +239,13 @@ RULES: dict[tuple[str, str], Rule] = {
         201,
     ),
     ("GET", f"{V1}/outcome-measures"): _r(ID, LIST, lambda w: Call(f"{V1}/outcome-measures")),
-    ("GET", f"{V1}/outcome-measures/{{measure_id}}"): _r(
+    ("GET", f"{V1}/outcome-measures/{{record_id}}"): _r(
         ID, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}")
     ),
-    ("GET", f"{V1}/outcome-measures/{{measure_id}}/history"): _r(
+    ("GET", f"{V1}/outcome-measures/{{record_id}}/history"): _r(
         ID, ITEM, lambda w: Call(f"{V1}/outcome-measures/{w.measure_id}/history")
     ),
-    ("POST", f"{V1}/outcome-measures/{{measure_id}}/corrections"): _r(
+    ("POST", f"{V1}/outcome-measures/{{record_id}}/corrections"): _r(
         W,
         ITEM,
         lambda w: Call(
