@@ -22,7 +22,7 @@ from app.consent.repository import excluded_patient_ids
 from app.core.errors import FieldError, InvalidPayload
 from app.core.pagination import PageParams
 from app.core.problems import validation_errors
-from app.core.scoping import check_site_access
+from app.core.scoping import bound_site, query_sites
 from app.datasets import repository as dataset_repository
 from app.datasets import service as dataset_service
 from app.datasets.params import ExtractionParams, InstrumentChoice
@@ -30,7 +30,7 @@ from app.datasets.sql import compile_sql
 from app.instruments.definition import RaterRole
 from app.models import AnalysisRun
 from app.models.analysis_run import RunStatus
-from app.models.enums import AuditAction, Role
+from app.models.enums import AuditAction
 
 
 class NoData(InvalidPayload):
@@ -63,11 +63,7 @@ def model_spec(data: AnalysisCreate) -> ModelSpec:
 
 
 def extraction_params(principal: Principal, data: AnalysisCreate) -> ExtractionParams:
-    site_ids = tuple(data.filters.site_ids) if data.filters.site_ids is not None else None
-    for site_id in site_ids or ():
-        check_site_access(principal, site_id)
-    if principal.role is Role.clinic:
-        site_ids = (principal.site_id,) if principal.site_id else ()
+    requested = tuple(data.filters.site_ids) if data.filters.site_ids is not None else None
     return ExtractionParams(
         anchor_rater=RaterRole(data.alliance_rater.value),
         alliance={
@@ -78,7 +74,7 @@ def extraction_params(principal: Principal, data: AnalysisCreate) -> ExtractionP
         },
         outcome=InstrumentChoice(data.outcome.code, data.outcome.version),
         window_days=data.window_days if data.window_days is not None else get_settings().match_window_days,
-        site_ids=tuple(sorted(set(site_ids), key=str)) if site_ids is not None else None,
+        site_ids=query_sites(principal, requested),
         rated_from=data.filters.rated_from,
         rated_to=data.filters.rated_to,
     )
@@ -114,7 +110,7 @@ def request(session: Session, principal: Principal, data: AnalysisCreate) -> tup
     spec = model_spec(data)
     params = extraction_params(principal, data)
     canonical = canonical_spec(spec, params)
-    scope_site = principal.site_id if principal.role is Role.clinic else None
+    scope_site = bound_site(principal)
     spec_hash = _hash({"spec": canonical, "scope": str(scope_site)})
     extract = dataset_service.extract(session, principal, params)
     if extract.frame.empty:

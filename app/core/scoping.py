@@ -38,6 +38,26 @@ def check_site_access(principal: Principal, site_id: uuid.UUID) -> None:
         raise NotFound(detail="Site not found.")
 
 
+def query_sites(
+    principal: Principal, requested: tuple[uuid.UUID, ...] | None
+) -> tuple[uuid.UUID, ...] | None:
+    """The sites a query asked for ``requested`` sites (``None``: all) covers for this caller, sorted.
+
+    Naming a site the caller may not see is a 404; asking for all gives a clinic key its own site.
+    """
+    for site_id in requested or ():
+        check_site_access(principal, site_id)
+    accessible = accessible_site_ids(principal)
+    chosen = accessible if requested is None else set(requested)
+    return None if chosen is None else tuple(sorted(chosen, key=str))
+
+
+def bound_site(principal: Principal) -> uuid.UUID | None:
+    """The one site a caller is bound to (clinic keys), else ``None``: e.g. to keep per-site caches apart."""
+    sites = accessible_site_ids(principal)
+    return next(iter(sites)) if sites and len(sites) == 1 else None
+
+
 def default_site(principal: Principal, site_id: uuid.UUID | None) -> uuid.UUID:
     """The site a new record belongs to: as given, or the clinic key's own site."""
     chosen = site_id or principal.site_id

@@ -32,10 +32,6 @@ PRINCIPAL_SITE_ALLOWED = {
     "app/auth/principal.py": "defines the principal and the role rights",
     "app/audit/service.py": "records the actor's site on each audit event",
     "app/api_keys/schemas.py": "validates that clinic keys name a site (not an access decision)",
-    # Reported in the security review: these force a clinic's own site by hand (correctly, as far as the
-    # tests show) instead of through app.core.scoping; to be moved there.
-    "app/analyses/service.py:extraction_params": "REPORTED: clinic site forced by hand",
-    "app/analyses/service.py:request": "REPORTED: per-site cache key derived by hand",
 }
 AUDIT_RECORDERS = frozenset({"record", "AuditEvent"})
 # Rule 2: SQL outside data-access modules.
