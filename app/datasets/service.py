@@ -7,7 +7,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -16,14 +15,10 @@ from app.datasets.params import ExtractionParams
 from app.datasets.sql import (
     FRAME_COLUMNS,
     ID_COLUMNS,
-    anchors,
-    compile_sql,
     excluded_count_query,
+    instrument_version_queries,
     occasions_query,
-    usable,
 )
-from app.instruments.definition import InstrumentKind
-from app.models import Measurement
 
 FRAME_SCHEMA = pa.schema(
     [(c, pa.string()) for c in ID_COLUMNS]
@@ -69,21 +64,8 @@ def extract(
 
 def instrument_versions(session: Session, principal: Principal, params: ExtractionParams) -> dict[str, Any]:
     """Which definition versions the extracted values were scored with: ``{code: {version: n}}``."""
-    m = Measurement
-    a = anchors(principal, params, excluded=False).subquery()
     out: dict[str, Any] = {}
-    choices = [
-        (InstrumentKind.ALLIANCE, params.alliance[params.partner_rater], params.partner_rater),
-        (InstrumentKind.OUTCOME, params.outcome, None),
-    ]
-    anchor_counts = select(m.instrument_code, m.instrument_version, func.count()).join(a, a.c.id == m.id)
-    queries = [anchor_counts.group_by(m.instrument_code, m.instrument_version)]
-    for kind, choice, rater in choices:
-        stmt = select(m.instrument_code, m.instrument_version, func.count()).where(
-            usable(kind, choice, rater), m.patient_id.in_(select(a.c.patient_id))
-        )
-        queries.append(stmt.group_by(m.instrument_code, m.instrument_version))
-    for stmt in queries:
-        for code, version, n in repository.rows(session, compile_sql(stmt)):
+    for query in instrument_version_queries(principal, params):
+        for code, version, n in repository.rows(session, query):
             out.setdefault(code, {})[version] = out.get(code, {}).get(version, 0) + int(n)
     return out

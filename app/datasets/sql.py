@@ -188,3 +188,21 @@ def excluded_count_query(principal: Principal, params: ExtractionParams) -> str:
     """How many patients would have contributed occasions but are excluded by their consent."""
     inner = anchors(principal, params, excluded=True).subquery()
     return compile_sql(select(func.count(distinct(inner.c.patient_id))))
+
+
+def instrument_version_queries(principal: Principal, params: ExtractionParams) -> list[str]:
+    """Counts of extracted values by instrument definition version: anchors, partner ratings, outcomes."""
+    m = Measurement
+    a = anchors(principal, params, excluded=False).subquery()
+    anchor_counts = select(m.instrument_code, m.instrument_version, func.count()).join(a, a.c.id == m.id)
+    queries = [anchor_counts.group_by(m.instrument_code, m.instrument_version)]
+    choices = [
+        (InstrumentKind.ALLIANCE, params.alliance[params.partner_rater], params.partner_rater),
+        (InstrumentKind.OUTCOME, params.outcome, None),
+    ]
+    for kind, choice, rater in choices:
+        stmt = select(m.instrument_code, m.instrument_version, func.count()).where(
+            usable(kind, choice, rater), m.patient_id.in_(select(a.c.patient_id))
+        )
+        queries.append(stmt.group_by(m.instrument_code, m.instrument_version))
+    return [compile_sql(q) for q in queries]

@@ -40,7 +40,6 @@ SQL_ALLOWED = {
     "app/bootstrap.py": "CLI bootstrap, before any key exists",
     "app/demo/loader.py": "demo data loader, runs as the system",
     "app/demo/run.py": "demo runner, runs as the system",
-    "app/datasets/service.py": "REPORTED: counts built in the service, narrowed by the scoped anchors()",
 }
 # Rule 3: unscoped selects of site-owned models inside data-access modules, by "file:function".
 UNSCOPED_SELECT_ALLOWED = {
