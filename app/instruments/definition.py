@@ -83,11 +83,15 @@ class CutoffRole(StrEnum):
     REMISSION = "remission"
 
 
+# Response codes of real instruments are small numbers; the bound keeps range arithmetic finite.
+RESPONSE_BOUND = 1e6
+
+
 class ResponseSpec(Frozen):
-    min: float
-    max: float
+    min: float = Field(ge=-RESPONSE_BOUND, le=RESPONSE_BOUND)
+    max: float = Field(ge=-RESPONSE_BOUND, le=RESPONSE_BOUND)
     type: ResponseType
-    step: float | None = Field(default=None, gt=0)
+    step: float | None = Field(default=None, ge=1e-6, le=RESPONSE_BOUND)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
