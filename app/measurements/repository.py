@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, or_, select, text, tuple_, update
+from sqlalchemy import Row, Select, Table, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
@@ -103,9 +103,17 @@ class MeasurementRepository:
         )
         return self.session.scalars(stmt.order_by(Measurement.rated_on, Measurement.record_id)).all()
 
-    def previous(self, m: Measurement) -> Measurement | None:
-        """The last current, active measure of the same series dated before ``m``."""
-        stmt = self.select(m.kind).where(
+    def previous(self, m: Measurement) -> Row[uuid.UUID, date, str, float] | None:
+        """The last current, active measure of the same series dated before ``m``: only the columns the change
+        flags need (``record_id, rated_on, instrument_version, total``), not the whole row with its JSON."""
+        columns = (
+            Measurement.record_id,
+            Measurement.rated_on,
+            Measurement.instrument_version,
+            Measurement.total,
+        )
+        stmt = scope(select(*columns), self.principal, Measurement.site_id).where(
+            Measurement.kind == m.kind,
             Measurement.patient_id == m.patient_id,
             Measurement.instrument_code == m.instrument_code,
             Measurement.is_current,
@@ -115,7 +123,7 @@ class MeasurementRepository:
         if m.kind is InstrumentKind.ALLIANCE:
             stmt = stmt.where(Measurement.rater == m.rater, Measurement.dyad_id == m.dyad_id)
         stmt = stmt.order_by(Measurement.rated_on.desc(), Measurement.record_id.desc()).limit(1)
-        return self.session.scalar(stmt)
+        return self.session.execute(stmt).first()
 
     def insert_new(self, rows: list[dict[str, Any]]) -> dict[bytes, uuid.UUID]:
         """Insert first versions, skipping natural duplicates; returns {natural_key: record_id} stored.
