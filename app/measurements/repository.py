@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Select, Table, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.auth.principal import Principal
 from app.core.errors import NotFound
@@ -169,30 +169,33 @@ class ReferenceRepository:
     def patients(
         self, ids: Iterable[uuid.UUID], codes: Iterable[tuple[uuid.UUID, str]]
     ) -> Sequence[tuple[uuid.UUID, uuid.UUID, str]]:
-        ids, codes = list(ids), list(codes)
-        conditions = []
-        if ids:
-            conditions.append(Patient.id.in_(ids))
-        if codes:
-            conditions.append(tuple_(Patient.site_id, Patient.study_id).in_(codes))
-        if not conditions:
-            return []
-        stmt = scope(select(Patient), self.principal, Patient.site_id).where(or_(*conditions))
-        return [(p.id, p.site_id, p.study_id) for p in self.session.scalars(stmt).all()]
+        """``(id, site_id, study_id)`` of the patients named by id or by ``(site_id, study_id)``."""
+        return self._by_id_or_code(Patient.id, Patient.site_id, Patient.study_id, ids, codes)
 
     def case_managers(
         self, ids: Iterable[uuid.UUID], codes: Iterable[tuple[uuid.UUID, str]]
     ) -> Sequence[tuple[uuid.UUID, uuid.UUID, str]]:
+        """``(id, site_id, code)`` of the case managers named by id or by ``(site_id, code)``."""
+        return self._by_id_or_code(CaseManager.id, CaseManager.site_id, CaseManager.code, ids, codes)
+
+    def _by_id_or_code(
+        self,
+        id_: InstrumentedAttribute[uuid.UUID],
+        site: InstrumentedAttribute[uuid.UUID],
+        code: InstrumentedAttribute[str],
+        ids: Iterable[uuid.UUID],
+        codes: Iterable[tuple[uuid.UUID, str]],
+    ) -> Sequence[tuple[uuid.UUID, uuid.UUID, str]]:
         ids, codes = list(ids), list(codes)
         conditions = []
         if ids:
-            conditions.append(CaseManager.id.in_(ids))
+            conditions.append(id_.in_(ids))
         if codes:
-            conditions.append(tuple_(CaseManager.site_id, CaseManager.code).in_(codes))
+            conditions.append(tuple_(site, code).in_(codes))
         if not conditions:
             return []
-        stmt = scope(select(CaseManager), self.principal, CaseManager.site_id).where(or_(*conditions))
-        return [(c.id, c.site_id, c.code) for c in self.session.scalars(stmt).all()]
+        stmt = scope(select(id_, site, code), self.principal, site).where(or_(*conditions))
+        return [(row[0], row[1], row[2]) for row in self.session.execute(stmt).all()]
 
     def dyads(self, ids: Iterable[uuid.UUID], patient_ids: Iterable[uuid.UUID]) -> Sequence[Dyad]:
         ids, patient_ids = list(ids), list(patient_ids)
